@@ -1,0 +1,58 @@
+package analyzers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/meshpilot/meshpilot/analyzers"
+	"github.com/meshpilot/meshpilot/internal/conformance"
+)
+
+// minPassing is the bar: at least 100 of Istio's 104 cases.
+const minPassing = 100
+
+// TestIstioConformance scores every analyzer on Istio's own analyzer test
+// table. The table lives in ../shared beside the checkout (CI has it); on a
+// machine without it the test says so and skips, and only it.
+func TestIstioConformance(t *testing.T) {
+	dir := conformance.FindDir(".")
+	if dir == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("conformance cases not found (../shared/conformance/istio-analyzers or $MESHPILOT_CONFORMANCE_DIR); CI must run them")
+		}
+		t.Skip("SKIPPED: Istio conformance cases not found: ../shared/conformance/istio-analyzers is absent and $MESHPILOT_CONFORMANCE_DIR is unset")
+	}
+	cases, err := conformance.ReadCases(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	passed, failed := 0, 0
+	var report strings.Builder
+	for _, c := range cases {
+		r := conformance.Run(context.Background(), dir, c, analyzers.All())
+		if r.Passed() {
+			passed++
+			continue
+		}
+		failed++
+		fmt.Fprintf(&report, "case %s %q (%s):", c.Index, c.Name, c.Analyzer)
+		if r.Err != nil {
+			fmt.Fprintf(&report, " error: %v", r.Err)
+		}
+		if len(r.Missing) > 0 {
+			fmt.Fprintf(&report, "\n    missing: %s", strings.Join(r.Missing, "; "))
+		}
+		if len(r.Extra) > 0 {
+			fmt.Fprintf(&report, "\n    extra:   %s", strings.Join(r.Extra, "; "))
+		}
+		report.WriteString("\n")
+	}
+	t.Logf("failing cases:\n%s", report.String())
+	fmt.Printf("conformance: %d passed, %d failed\n", passed, failed)
+	if passed < minPassing {
+		t.Errorf("conformance: %d of %d cases pass; need at least %d", passed, len(cases), minPassing)
+	}
+}

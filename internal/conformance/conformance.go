@@ -1,0 +1,178 @@
+// Package conformance scores meshpilot on Istio's own analyzer test table
+// (shared/conformance/istio-analyzers): a case passes when the multiset of
+// (code, resource) reported, restricted to the case's codes in scope, equals
+// the expected one.
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/meshpilot/meshpilot/analysis"
+	"github.com/meshpilot/meshpilot/mesh"
+	"github.com/meshpilot/meshpilot/source/files"
+)
+
+// Case is one row of cases.tsv.
+type Case struct {
+	Index        string
+	Name         string
+	Analyzer     string
+	Codes        []string
+	Inputs       []string
+	MeshConfig   string
+	MeshNetworks string
+	Expected     []string // "CODE Kind ns/name"
+}
+
+// Result is one case's outcome.
+type Result struct {
+	Case
+	Got     []string
+	Missing []string
+	Extra   []string
+	Err     error
+}
+
+// Passed reports whether the case passed.
+func (r Result) Passed() bool { return r.Err == nil && len(r.Missing) == 0 && len(r.Extra) == 0 }
+
+// ReadCases reads dir/cases.tsv.
+func ReadCases(dir string) ([]Case, error) {
+	f, err := os.Open(filepath.Join(dir, "cases.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("read cases: %w", err)
+	}
+	defer f.Close()
+	var out []Case
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	header := true
+	for sc.Scan() {
+		if header {
+			header = false
+			continue
+		}
+		cols := strings.Split(sc.Text(), "\t")
+		for len(cols) < 8 {
+			cols = append(cols, "")
+		}
+		c := Case{Index: cols[0], Name: cols[1], Analyzer: cols[2], Codes: split(cols[3], ","),
+			Inputs: split(cols[4], ","), MeshConfig: cols[5], MeshNetworks: cols[6], Expected: split(cols[7], ";")}
+		out = append(out, c)
+	}
+	return out, sc.Err()
+}
+
+func split(s, sep string) []string {
+	var out []string
+	for _, p := range strings.Split(s, sep) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Run scores one case.
+func Run(ctx context.Context, dir string, c Case, analyzers []*analysis.Analyzer) Result {
+	r := Result{Case: c}
+	var paths []string
+	for _, in := range c.Inputs {
+		paths = append(paths, filepath.Join(dir, in))
+	}
+	res, err := files.Load(ctx, paths, files.Options{})
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	opts := mesh.Options{}
+	if c.MeshConfig != "" {
+		mc, _, err := files.ReadMeshConfig(filepath.Join(dir, c.MeshConfig))
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		opts.MeshConfig = mc
+	}
+	if c.MeshNetworks != "" {
+		mn, _, err := files.ReadMeshNetworks(filepath.Join(dir, c.MeshNetworks))
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		opts.MeshNetworks = mn
+	}
+	sel, err := analysis.Select(analyzers, nil, nil)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	fs, err := analysis.Run(ctx, res.Snapshot(opts), sel, analysis.Options{})
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	inScope := map[string]bool{}
+	for _, code := range c.Codes {
+		inScope[code] = true
+	}
+	for _, f := range fs {
+		if inScope[f.Code] {
+			r.Got = append(r.Got, f.Code+" "+f.Resource)
+		}
+	}
+	r.Missing, r.Extra = diff(c.Expected, r.Got)
+	return r
+}
+
+// diff returns the multiset differences want−got and got−want.
+func diff(want, got []string) (missing, extra []string) {
+	count := map[string]int{}
+	for _, w := range want {
+		count[w]++
+	}
+	for _, g := range got {
+		count[g]--
+	}
+	for k, n := range count {
+		for ; n > 0; n-- {
+			missing = append(missing, k)
+		}
+		for ; n < 0; n++ {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	return missing, extra
+}
+
+// FindDir locates the conformance folder: $MESHPILOT_CONFORMANCE_DIR, or
+// shared/conformance/istio-analyzers beside the checkout (searched upwards
+// from start). It returns "" when there is none.
+func FindDir(start string) string {
+	if d := os.Getenv("MESHPILOT_CONFORMANCE_DIR"); d != "" {
+		return d
+	}
+	dir, err := filepath.Abs(start)
+	if err != nil {
+		return ""
+	}
+	for {
+		cand := filepath.Join(dir, "..", "shared", "conformance", "istio-analyzers")
+		if _, err := os.Stat(filepath.Join(cand, "cases.tsv")); err == nil {
+			return filepath.Clean(cand)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}

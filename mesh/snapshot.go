@@ -1,0 +1,142 @@
+package mesh
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Snapshot is a read-only view of a mesh: its objects, mesh configuration
+// and indexes. Build it with New; it is safe for concurrent readers.
+type Snapshot struct {
+	objects []*Object
+	byKind  map[GroupKind][]*Object
+	byKey   map[Key]*Object
+
+	// MeshConfig is the mesh configuration in force, never nil (defaults
+	// when none was given). MeshConfigGiven says whether one was.
+	MeshConfig      *meshconfig.MeshConfig
+	MeshConfigGiven bool
+	// MeshNetworks is nil when none was given.
+	MeshNetworks *meshconfig.MeshNetworks
+
+	// DomainSuffix is the cluster DNS suffix ("cluster.local").
+	DomainSuffix string
+
+	workloadsOnce sync.Once
+	workloads     []*Workload
+	wlByNS        map[string][]*Workload
+	wlByLabel     map[nsLabel][]*Workload
+
+	hostsOnce sync.Once
+	hosts     map[string][]*ServiceHost
+	wildcards []*ServiceHost
+}
+
+// Options configure a snapshot.
+type Options struct {
+	MeshConfig   *meshconfig.MeshConfig
+	MeshNetworks *meshconfig.MeshNetworks
+	DomainSuffix string
+}
+
+// New builds a snapshot over objects. Objects keep their order.
+func New(objects []*Object, opts Options) *Snapshot {
+	s := &Snapshot{
+		objects:      objects,
+		byKind:       make(map[GroupKind][]*Object),
+		byKey:        make(map[Key]*Object, len(objects)),
+		MeshConfig:   opts.MeshConfig,
+		MeshNetworks: opts.MeshNetworks,
+		DomainSuffix: opts.DomainSuffix,
+	}
+	if s.MeshConfig != nil {
+		s.MeshConfigGiven = true
+	} else {
+		s.MeshConfig = &meshconfig.MeshConfig{}
+	}
+	if s.DomainSuffix == "" {
+		s.DomainSuffix = "cluster.local"
+	}
+	for _, o := range objects {
+		s.byKind[o.GroupKind] = append(s.byKind[o.GroupKind], o)
+		if _, dup := s.byKey[o.Key()]; !dup {
+			s.byKey[o.Key()] = o
+		}
+	}
+	return s
+}
+
+// Objects returns every object in load order.
+func (s *Snapshot) Objects() []*Object { return s.objects }
+
+// List returns the objects of a kind in load order.
+func (s *Snapshot) List(gk GroupKind) []*Object { return s.byKind[gk] }
+
+// Get returns the object of a kind by effective namespace and name, or nil.
+func (s *Snapshot) Get(gk GroupKind, namespace, name string) *Object {
+	return s.byKey[Key{GroupKind: gk, Namespace: namespace, Name: name}]
+}
+
+// InNamespace returns the objects of a kind in one namespace.
+func (s *Snapshot) InNamespace(gk GroupKind, namespace string) []*Object {
+	var out []*Object
+	for _, o := range s.byKind[gk] {
+		if o.Namespace() == namespace {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Namespace returns the Namespace object of that name, or nil.
+func (s *Snapshot) Namespace(name string) *corev1.Namespace {
+	o := s.Get(Namespace, "", name)
+	if o == nil {
+		return nil
+	}
+	return o.Obj.(*corev1.Namespace)
+}
+
+// Namespaces returns the sorted names of every namespace that has a
+// Namespace object or holds an object.
+func (s *Snapshot) Namespaces() []string {
+	seen := map[string]bool{}
+	for _, o := range s.objects {
+		if o.GroupKind == Namespace {
+			seen[o.Name()] = true
+		} else if ns := o.Namespace(); ns != "" {
+			seen[ns] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for ns := range seen {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RootNamespace is the mesh's root configuration namespace.
+func (s *Snapshot) RootNamespace() string {
+	if ns := s.MeshConfig.GetRootNamespace(); ns != "" {
+		return ns
+	}
+	return "istio-system"
+}
+
+// FQDN expands a short host name relative to a namespace the way Istio
+// does: "reviews" in "default" is "reviews.default.svc.cluster.local";
+// names with a dot, wildcards and "*" are kept as written.
+func (s *Snapshot) FQDN(host, namespace string) string {
+	if host == "" || strings.HasPrefix(host, "*") {
+		return host
+	}
+	if !strings.Contains(host, ".") {
+		return host + "." + namespace + ".svc." + s.DomainSuffix
+	}
+	return host
+}

@@ -1,0 +1,73 @@
+package files
+
+import "bytes"
+
+// chunk is one YAML document of a file: its bytes and the 1-based line of
+// the file its first byte is on.
+type chunk struct {
+	data []byte
+	line int
+}
+
+// splitDocuments cuts a YAML stream at document markers ("---" alone at
+// the start of a line, possibly followed by blanks or a comment). YAML ends
+// a document at such a marker whatever came before, so the cut is exact and
+// each document can be parsed on its own, in parallel. A leading byte-order
+// mark is dropped.
+func splitDocuments(data []byte) []chunk {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	var out []chunk
+	start, startLine, line := 0, 1, 1
+	for i := 0; i < len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		if isMarker(data[i:next]) && i > start {
+			out = append(out, chunk{data: data[start:i], line: startLine})
+			start, startLine = i, line
+		}
+		i = next
+		line++
+	}
+	if start < len(data) {
+		out = append(out, chunk{data: data[start:], line: startLine})
+	}
+	return out
+}
+
+func isMarker(l []byte) bool {
+	if len(l) < 3 || l[0] != '-' || l[1] != '-' || l[2] != '-' {
+		return false
+	}
+	if len(l) == 3 {
+		return true
+	}
+	switch l[3] {
+	case ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// blank reports whether a chunk holds nothing but markers, comments and
+// white space.
+func blank(data []byte) bool {
+	for len(data) > 0 {
+		end := bytes.IndexByte(data, '\n')
+		l := data
+		if end >= 0 {
+			l, data = data[:end], data[end+1:]
+		} else {
+			data = nil
+		}
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 || l[0] == '#' || bytes.Equal(l, []byte("---")) || bytes.Equal(l, []byte("...")) ||
+			(isMarker(l) && bytes.HasPrefix(bytes.TrimSpace(l[3:]), []byte("#"))) {
+			continue
+		}
+		return false
+	}
+	return true
+}
