@@ -3,7 +3,28 @@ package analyzers
 
 import (
 	"github.com/meshpilot/meshpilot/analysis"
+	"github.com/meshpilot/meshpilot/analyzers/annotations"
+	"github.com/meshpilot/meshpilot/analyzers/applicationuid"
+	"github.com/meshpilot/meshpilot/analyzers/auth"
+	"github.com/meshpilot/meshpilot/analyzers/authn"
+	"github.com/meshpilot/meshpilot/analyzers/conditions"
+	"github.com/meshpilot/meshpilot/analyzers/deployment"
+	"github.com/meshpilot/meshpilot/analyzers/deprecation"
+	"github.com/meshpilot/meshpilot/analyzers/destinationrule"
+	"github.com/meshpilot/meshpilot/analyzers/envoyfilter"
+	"github.com/meshpilot/meshpilot/analyzers/externalcontrolplane"
+	"github.com/meshpilot/meshpilot/analyzers/gateway"
+	"github.com/meshpilot/meshpilot/analyzers/injection"
+	"github.com/meshpilot/meshpilot/analyzers/k8sgateway"
+	"github.com/meshpilot/meshpilot/analyzers/meshnetworks"
+	"github.com/meshpilot/meshpilot/analyzers/routerules"
 	"github.com/meshpilot/meshpilot/analyzers/schema"
+	"github.com/meshpilot/meshpilot/analyzers/service"
+	"github.com/meshpilot/meshpilot/analyzers/serviceentry"
+	"github.com/meshpilot/meshpilot/analyzers/sidecar"
+	"github.com/meshpilot/meshpilot/analyzers/telemetry"
+	"github.com/meshpilot/meshpilot/analyzers/virtualservice"
+	"github.com/meshpilot/meshpilot/analyzers/webhook"
 )
 
 // All returns every analyzer, in a stable order.
@@ -11,6 +32,27 @@ func All() []*analysis.Analyzer {
 	var out []*analysis.Analyzer
 	for _, family := range [][]*analysis.Analyzer{
 		schema.Analyzers,
+		auth.Analyzers,
+		authn.Analyzers,
+		envoyfilter.Analyzers,
+		meshnetworks.Analyzers,
+		serviceentry.Analyzers,
+		sidecar.Analyzers,
+		injection.Analyzers,
+		webhook.Analyzers,
+		service.Analyzers,
+		externalcontrolplane.Analyzers,
+		deployment.Analyzers,
+		applicationuid.Analyzers,
+		annotations.Analyzers,
+		deprecation.Analyzers,
+		routerules.Analyzers,
+		telemetry.Analyzers,
+		k8sgateway.Analyzers,
+		conditions.Analyzers,
+		virtualservice.Analyzers,
+		gateway.Analyzers,
+		destinationrule.Analyzers,
 	} {
 		out = append(out, family...)
 	}

@@ -215,4 +215,8 @@ type CertFacts struct {
 	ParseErr  string // non-empty when the data was not a valid certificate
 	NotBefore int64  // unix seconds
 	NotAfter  int64
+	// Paired is true when the certificate and its private key (cert and
+	// key, or tls.crt and tls.key) both hold data, as Istio needs to serve
+	// the credential.
+	Paired bool
 }

@@ -74,6 +74,10 @@ type Object struct {
 	Status  any // Istio kinds only: *metav1alpha1.IstioStatus, or nil
 	Source  Source
 
+	// StatusAddresses are the addresses Istio allocated to a ServiceEntry
+	// (status.addresses[].value), which Status does not hold.
+	StatusAddresses []string
+
 	// SchemaErrors are the problems found decoding the object against its
 	// kind's schema; the object holds everything else that was valid.
 	SchemaErrors []FieldError

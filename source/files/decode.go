@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	metav1alpha1 "istio.io/api/meta/v1alpha1"
+	networking "istio.io/api/networking/v1alpha3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"google.golang.org/protobuf/proto"
@@ -137,7 +138,7 @@ func (d *decoder) object(file string, off int, n *yaml.Node, path string, b *yam
 	info, ok := mesh.LookupKind(gk)
 	if !ok {
 		if mesh.ModeledGroup(group) || builtinGroupUnknownKind(group, version, kind) {
-			fail(line, join(path, "kind"), "unknown kind %s in %s%s", kind, apiVersion, suggest(gk))
+			fail(top["kind"].Line+off, join(path, "kind"), "unknown kind %s in %s%s", kind, apiVersion, suggest(gk))
 			return
 		}
 		if out.unmodeled == nil {
@@ -215,6 +216,9 @@ func (d *decoder) decodeInto(info mesh.KindInfo, obj *mesh.Object, top map[strin
 			// Status is written by controllers, not users: keep what reads.
 			_ = yamlconv.DecodeProto(p.Value, st.ProtoReflect(), join(path, "status"), b)
 			obj.Status = st
+			if info.GroupKind == mesh.ServiceEntry {
+				obj.StatusAddresses = serviceEntryAddresses(p.Value, path, b)
+			}
 		default:
 			obj.SchemaErrors = append(obj.SchemaErrors, mesh.FieldError{Path: join(path, p.Key), Line: p.KeyN.Line + off,
 				Message: fmt.Sprintf("unknown field %q", p.Key)})
@@ -355,4 +359,17 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// serviceEntryAddresses reads the addresses a ServiceEntry's status lists.
+func serviceEntryAddresses(n *yaml.Node, path string, b *yamlconv.Budget) []string {
+	st := &networking.ServiceEntryStatus{}
+	_ = yamlconv.DecodeProto(n, st.ProtoReflect(), join(path, "status"), b)
+	var out []string
+	for _, a := range st.GetAddresses() {
+		if a.GetValue() != "" {
+			out = append(out, a.GetValue())
+		}
+	}
+	return out
 }

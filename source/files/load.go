@@ -28,7 +28,7 @@ import (
 type Options struct {
 	// Stdin is read for the path "-".
 	Stdin io.Reader
-	// MaxFileSize bounds one file (default 32 MiB).
+	// MaxFileSize bounds one file (default 128 MiB).
 	MaxFileSize int64
 	// MaxDocumentSize bounds one YAML document (default 8 MiB).
 	MaxDocumentSize int
@@ -41,7 +41,7 @@ type Options struct {
 
 // Defaults for Options.
 const (
-	DefaultMaxFileSize     = 32 << 20
+	DefaultMaxFileSize     = 128 << 20
 	DefaultMaxDocumentSize = 8 << 20
 )
 
@@ -95,7 +95,35 @@ type input struct {
 func Load(ctx context.Context, paths []string, opts Options) (*Result, error) {
 	opts = withDefaults(opts)
 	res := &Result{Unmodeled: map[string]int{}}
-	inputs := collect(paths, opts, res)
+	return load(ctx, collect(paths, opts, res), opts, res)
+}
+
+// Named is an in-memory input: a name to report problems against and its
+// bytes.
+type Named struct {
+	Name string
+	Data []byte
+}
+
+// LoadBytes reads in-memory inputs (embedded demo data, generated meshes)
+// exactly as Load reads files.
+func LoadBytes(ctx context.Context, inputs []Named, opts Options) (*Result, error) {
+	opts = withDefaults(opts)
+	res := &Result{Unmodeled: map[string]int{}}
+	ins := make([]input, len(inputs))
+	for i, in := range inputs {
+		data := in.Data
+		ins[i] = input{name: in.Name, read: func() ([]byte, error) {
+			if int64(len(data)) > opts.MaxFileSize {
+				return nil, fmt.Errorf("larger than the %d MiB limit (--max-file-size); not read", opts.MaxFileSize>>20)
+			}
+			return data, nil
+		}}
+	}
+	return load(ctx, ins, opts, res)
+}
+
+func load(ctx context.Context, inputs []input, opts Options, res *Result) (*Result, error) {
 	res.Files = len(inputs)
 
 	// Read and split files, then decode documents in parallel; results keep

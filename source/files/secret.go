@@ -17,6 +17,10 @@ import (
 // certKeys are the data keys Istio reads a server certificate from.
 var certKeys = []string{"tls.crt", "cert"}
 
+// certPairs are the certificate and private key data keys Istio serves a
+// credential from, in the order it tries them.
+var certPairs = [][2]string{{"cert", "key"}, {"tls.crt", "tls.key"}}
+
 // secret keeps a Secret's metadata, type and key names, and facts derived
 // from its certificate; the data itself is dropped here and never stored.
 func (d *decoder) secret(obj *mesh.Object, top map[string]*yaml.Node, off int, path string, b *yamlconv.Budget,
@@ -55,15 +59,29 @@ func (d *decoder) secret(obj *mesh.Object, top map[string]*yaml.Node, off int, p
 		}
 	}
 	sort.Strings(info.Keys)
-	for _, k := range certKeys {
-		if v, ok := values[k]; ok {
-			info.Cert = certFacts(k, v)
-			break
-		}
-	}
+	info.Cert = pickCert(values)
 	clear(values)
 	obj.Obj = info
 	return true
+}
+
+// pickCert reads the certificate Istio would serve: the first pair of
+// certPairs with both values non-empty, else whichever certificate key is
+// present.
+func pickCert(values map[string]string) *mesh.CertFacts {
+	for _, p := range certPairs {
+		if values[p[0]] != "" && values[p[1]] != "" {
+			f := certFacts(p[0], values[p[0]])
+			f.Paired = true
+			return f
+		}
+	}
+	for _, k := range certKeys {
+		if v, ok := values[k]; ok {
+			return certFacts(k, v)
+		}
+	}
+	return nil
 }
 
 func certFacts(key, data string) *mesh.CertFacts {

@@ -24,9 +24,17 @@ func splitDocuments(data []byte) []chunk {
 		if end >= 0 {
 			next = i + end + 1
 		}
-		if isMarker(data[i:next]) && i > start {
-			out = append(out, chunk{data: data[start:i], line: startLine})
+		if l := data[i:next]; isMarker(l) {
+			if i > start {
+				out = append(out, chunk{data: data[start:i], line: startLine})
+			}
 			start, startLine = i, line
+			if bareMarker(l) {
+				// Drop a bare marker line, so that the document's own
+				// first line is its line 1 (yaml.v3 reports errors against
+				// the start of the enclosing mapping).
+				start, startLine = next, line+1
+			}
 		}
 		i = next
 		line++
@@ -49,6 +57,12 @@ func isMarker(l []byte) bool {
 		return true
 	}
 	return false
+}
+
+// bareMarker: "---" with nothing after it but blanks or a comment.
+func bareMarker(l []byte) bool {
+	rest := bytes.TrimSpace(l[3:])
+	return len(rest) == 0 || rest[0] == '#'
 }
 
 // blank reports whether a chunk holds nothing but markers, comments and
