@@ -89,9 +89,9 @@ func Select(all []*Analyzer, only, skip []string) (*Selection, error) {
 		}
 		sel.skip[strings.ToUpper(e)] = true
 	}
-	// Required analyzers run too, though their own findings may be filtered.
-	var add func(a *Analyzer)
+	// Required analyzers run too, but only the chosen ones report.
 	seen := map[*Analyzer]bool{}
+	var add func(a *Analyzer)
 	add = func(a *Analyzer) {
 		if seen[a] {
 			return
@@ -107,17 +107,11 @@ func Select(all []*Analyzer, only, skip []string) (*Selection, error) {
 			add(a)
 		}
 	}
-	for _, a := range sel.Analyzers {
-		if !chosen[a] {
-			if sel.codes == nil {
-				sel.codes = map[string]bool{}
-				for _, b := range sel.Analyzers {
-					if chosen[b] {
-						for _, c := range b.Codes {
-							sel.codes[c.ID] = true
-						}
-					}
-				}
+	if sel.codes == nil && len(sel.Analyzers) > len(chosen) {
+		sel.codes = map[string]bool{}
+		for a := range chosen {
+			for _, c := range a.Codes {
+				sel.codes[c.ID] = true
 			}
 		}
 	}

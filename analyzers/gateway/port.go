@@ -19,8 +19,9 @@ var IngressGatewayPort = &analysis.Analyzer{
 	Name: "gateway.IngressGatewayPort",
 	Doc: "report gateway ports that no service of the gateway's workloads exposes\n\n" +
 		"Traffic reaches a gateway proxy through a Service selecting its pods. A server on a port that no such " +
-		"Service exposes over TCP receives nothing. Gateways that select no workload are left to gateway.Selector.",
-	Codes:    []*analysis.Code{codes.GatewayPortNotDefinedOnService},
+		"Service exposes over TCP receives nothing (a Service port or its numeric target port both count). Gateways that " +
+		"select no workload are reported by gateway.Selector, which this analyzer requires, as istioctl's does.",
+	Codes:    []*analysis.Code{codes.GatewayPortNotDefinedOnService, codes.ReferencedResourceNotFound},
 	Requires: []*analysis.Analyzer{Selector},
 	Run:      runIngressGatewayPort,
 }

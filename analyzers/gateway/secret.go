@@ -19,7 +19,8 @@ var Secret = &analysis.Analyzer{
 	Doc: "report gateway credentials that are missing or cannot be served\n\n" +
 		"A server's tls.credentialName names a Secret in the namespace of the gateway's workload (not of the " +
 		"Gateway), or \"namespace/name\". The Secret must exist and hold a certificate and its private key, " +
-		"as cert and key or tls.crt and tls.key; the certificate must be valid PEM and within its validity period.",
+		"as cert and key or tls.crt and tls.key; the certificate must be valid PEM and within its validity period. " +
+		"Gateways that select no workload are reported by gateway.Selector, which this analyzer requires.",
 	Codes:    []*analysis.Code{codes.ReferencedResourceNotFound, codes.InvalidGatewayCredential},
 	Requires: []*analysis.Analyzer{Selector},
 	Run:      runSecret,

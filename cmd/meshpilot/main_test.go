@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -146,5 +147,21 @@ func TestOutputFormats(t *testing.T) {
 				t.Errorf("colour codes in %s output to a non-terminal", f)
 			}
 		})
+	}
+}
+
+// TestChecksDocCurrent keeps docs/checks.md what `meshpilot analyzers -o
+// markdown` prints; regenerate it with that command.
+func TestChecksDocCurrent(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "analyzers", "-o", "markdown")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	want, err := os.ReadFile("../../docs/checks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Error("docs/checks.md is stale: run 'go run ./cmd/meshpilot analyzers -o markdown > docs/checks.md'")
 	}
 }
