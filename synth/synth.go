@@ -104,8 +104,9 @@ func (s service) truth() []string {
 	dr := "DestinationRule " + s.ns + "/" + s.name
 	switch s.defect {
 	case defMissingHost:
-		// Both destinations name the missing host.
-		return []string{"IST0101 " + vs, "IST0101 " + vs}
+		// Both destinations name the missing host, and so their subsets
+		// are defined by no DestinationRule either.
+		return []string{"IST0101 " + vs, "IST0101 " + vs, "IST0101 " + vs, "IST0101 " + vs}
 	case defMissingSubset:
 		return []string{"IST0101 " + vs}
 	case defMultiPortNoPort:

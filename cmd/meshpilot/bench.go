@@ -58,6 +58,7 @@ type benchRun struct {
 	truth     int
 	missing   []string
 	findings  int
+	unplanted int
 }
 
 func newBenchCmd(s streams) *cobra.Command {
@@ -124,9 +125,9 @@ func runBench(ctx context.Context, s streams, services, scale, runs int) error {
 			med.maxRSSKiB = max(med.maxRSSKiB, r.maxRSSKiB)
 		}
 		results = append(results, med)
-		fmt.Fprintf(s.out, "N=%-6d docs=%-6d %6.1f MB  wall median %-8v peak RSS %4d MB  findings %-5d planted defects found %d/%d\n",
+		fmt.Fprintf(s.out, "N=%-6d docs=%-6d %6.1f MB  wall median %-8v peak RSS %4d MB  findings %-5d planted defects found %d/%d, unplanted findings %d\n",
 			n, med.docs, float64(med.bytes)/1e6, med.wall.Round(time.Millisecond), med.maxRSSKiB>>10, med.findings,
-			med.truth-len(med.missing), med.truth)
+			med.truth-len(med.missing), med.truth, med.unplanted)
 		for i, miss := range med.missing {
 			if i == 10 {
 				fmt.Fprintf(s.out, "  ... %d more missing\n", len(med.missing)-10)
@@ -176,6 +177,9 @@ func benchOnce(ctx context.Context, self, path string, m *synth.Mesh) (benchRun,
 			continue
 		}
 		r.missing = append(r.missing, t)
+	}
+	for _, n := range got {
+		r.unplanted += n
 	}
 	return r, nil
 }
