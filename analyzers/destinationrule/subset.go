@@ -37,7 +37,7 @@ func runSubsetSelectPod(p *analysis.Pass) (any, error) {
 		e := reg.lookup(o.Namespace(), dr.GetExportTo(), dr.GetHost())
 		if e == nil {
 			p.Reportf(codes.UnknownDestinationRuleHost, o,
-				"host %q is no Service or ServiceEntry host visible from namespace %s", dr.GetHost(), o.Namespace())
+				"host %q matches no Service or ServiceEntry visible from namespace %s", dr.GetHost(), o.Namespace())
 			continue
 		}
 		if len(dr.GetSubsets()) == 0 {

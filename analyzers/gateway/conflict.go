@@ -72,13 +72,17 @@ func runConflictingGateway(p *analysis.Pass) (any, error) {
 		}
 		for i, srv := range gw.GetServers() {
 			port := srv.GetPort().GetNumber()
-			others := ix.conflicts(o.Key(), hits, port, srv)
+			others, more := ix.conflicts(o.Key(), hits, port, srv)
 			if len(others) == 0 {
 				continue
 			}
+			names := strings.Join(others, ", ")
+			if more {
+				names += " and more"
+			}
 			p.Reportf(codes.ConflictingGateways, o,
 				"server %d claims host(s) %s on port %d of the workloads of %s, already claimed by gateway(s) %s",
-				i, strings.Join(srv.GetHosts(), ", "), port, describeSelector(gw.GetSelector()), strings.Join(others, ", "))
+				i, strings.Join(srv.GetHosts(), ", "), port, describeSelector(gw.GetSelector()), names)
 		}
 	}
 	return nil, nil
@@ -140,6 +144,11 @@ func newConflictIndex(snap *mesh.Snapshot, sel *selection) *conflictIndex {
 			hosts[h] = append(hosts[h], l.claim)
 		}
 	}
+	for _, hosts := range ix.buckets {
+		for _, claims := range hosts {
+			sort.SliceStable(claims, func(i, j int) bool { return claims[i].name < claims[j].name })
+		}
+	}
 	return ix
 }
 
@@ -196,26 +205,42 @@ func (ix *conflictIndex) matching(labels map[string]string) []string {
 	return out
 }
 
-// conflicts returns the names of the other gateways that claim one of srv's
-// hosts with the same bind on port, under one of the selectors hits.
-func (ix *conflictIndex) conflicts(self mesh.Key, hits []string, port uint32, srv *networking.Server) []string {
+// maxNamed bounds the gateways a finding names: a host shared by hundreds
+// of gateways would otherwise make every finding list them all.
+const maxNamed = 10
+
+// conflicts returns the names of other gateways that claim one of srv's
+// hosts with the same bind on port, under one of the selectors hits: the
+// first maxNamed by name, and whether there are more.
+func (ix *conflictIndex) conflicts(self mesh.Key, hits []string, port uint32, srv *networking.Server) ([]string, bool) {
 	seen := map[string]bool{}
-	var out []string
+	more := false
 	for _, x := range hits {
 		hosts := ix.buckets[bucketKey{x, port}]
-		if hosts == nil {
-			continue
-		}
 		for _, h := range srv.GetHosts() {
+			taken := 0
+			// Claims are sorted by name: the first maxNamed+1 others of
+			// each list hold the first maxNamed of their union.
 			for _, c := range hosts[h] {
-				if c.key == self || c.bind != srv.GetBind() || seen[c.name] {
+				if c.key == self || c.bind != srv.GetBind() {
 					continue
 				}
+				if taken == maxNamed+1 {
+					more = true
+					break
+				}
+				taken++
 				seen[c.name] = true
-				out = append(out, c.name)
 			}
 		}
 	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
 	sort.Strings(out)
-	return out
+	if len(out) > maxNamed {
+		out, more = out[:maxNamed], true
+	}
+	return out, more
 }

@@ -28,7 +28,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			t.Fatalf("load: %v", err)
 		}
-		lines := bytes.Count(data, []byte{'\n'}) + 1
+		lines := yamlLines(data)
 		for _, p := range res.Problems {
 			if p.File != "fuzz.yaml" {
 				t.Errorf("problem names %q", p.File)
@@ -48,35 +48,45 @@ func FuzzLoad(f *testing.F) {
 	})
 }
 
+// yamlLines counts lines as YAML does: \n, \r\n and a lone \r each end one.
+func yamlLines(data []byte) int {
+	return bytes.Count(data, []byte{'\n'}) + loneCRs(data) + 1
+}
+
 // FuzzSplitDocuments checks that cutting a stream into documents loses and
-// reorders nothing but bare markers and a BOM, and that line numbers add up.
+// reorders nothing but bare markers and a BOM, and that each document's line
+// is the YAML line (counting \n, \r\n and lone \r) where it starts.
 func FuzzSplitDocuments(f *testing.F) {
 	f.Add([]byte("a: 1\n---\nb: 2\n"))
 	f.Add([]byte("--- # c\r\na: 1\r\n--- |\n text\n"))
 	f.Add([]byte("\xef\xbb\xbf---\n---\n"))
+	f.Add([]byte("a\rb\n---\nc: 1\r"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		body := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-		lines := strings.Split(string(body), "\n")
 		var rebuilt strings.Builder
 		for _, c := range splitDocuments(data) {
-			if c.line < 1 || c.line > len(lines) {
-				t.Fatalf("chunk line %d out of range", c.line)
+			off := -1 // chunks are slices of the input: find where by address
+			for j := range body {
+				if &body[j] == &c.data[0] {
+					off = j
+					break
+				}
 			}
-			want := strings.Join(lines[c.line-1:], "\n")
-			if !strings.HasPrefix(want, string(c.data)) {
-				t.Fatalf("chunk at line %d is not the text there: %q", c.line, c.data)
+			if off < 0 {
+				t.Fatalf("chunk is not part of the input")
+			}
+			if want := yamlLines(body[:off]); c.line != want {
+				t.Fatalf("chunk at offset %d has line %d, want %d", off, c.line, want)
 			}
 			rebuilt.Write(c.data)
 		}
+		lines := strings.SplitAfter(string(body), "\n")
 		var kept strings.Builder
-		for i, l := range lines {
-			if isMarker([]byte(l+"\n")) && bareMarker([]byte(l)) {
+		for _, l := range lines {
+			if isMarker([]byte(l)) && bareMarker([]byte(strings.TrimRight(l, "\n"))) {
 				continue
 			}
 			kept.WriteString(l)
-			if i < len(lines)-1 {
-				kept.WriteString("\n")
-			}
 		}
 		if rebuilt.String() != kept.String() {
 			t.Fatalf("split lost text:\n got %q\nwant %q", rebuilt.String(), kept.String())

@@ -33,16 +33,28 @@ func splitDocuments(data []byte) []chunk {
 				// Drop a bare marker line, so that the document's own
 				// first line is its line 1 (yaml.v3 reports errors against
 				// the start of the enclosing mapping).
-				start, startLine = next, line+1
+				start, startLine = next, line+1+loneCRs(l)
 			}
 		}
+		line += 1 + loneCRs(data[i:next])
 		i = next
-		line++
 	}
 	if start < len(data) {
 		out = append(out, chunk{data: data[start:], line: startLine})
 	}
 	return out
+}
+
+// loneCRs counts carriage returns not followed by a line feed: YAML takes
+// each as a line break, and so do the line numbers yaml.v3 reports.
+func loneCRs(l []byte) int {
+	n := 0
+	for i, c := range l {
+		if c == '\r' && (i+1 == len(l) || l[i+1] != '\n') {
+			n++
+		}
+	}
+	return n
 }
 
 func isMarker(l []byte) bool {

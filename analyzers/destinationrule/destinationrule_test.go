@@ -1,0 +1,40 @@
+package destinationrule_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/meshpilot/meshpilot/analysis"
+	"github.com/meshpilot/meshpilot/analysis/analysistest"
+	"github.com/meshpilot/meshpilot/analyzers/destinationrule"
+)
+
+func TestAnalyzers(t *testing.T) {
+	for _, tc := range []struct {
+		dir string
+		a   *analysis.Analyzer
+	}{
+		{"cacertificate", destinationrule.CaCertificate},
+		{"subsetselectpod", destinationrule.SubsetSelectPod},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			analysistest.Run(t, filepath.Join("testdata", tc.dir), tc.a)
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := analysis.Validate(destinationrule.Analyzers); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOddInput runs every analyzer of the package over objects with missing
+// parts: none may break, whatever they report.
+func TestOddInput(t *testing.T) {
+	for _, a := range destinationrule.Analyzers {
+		t.Run(a.Name, func(t *testing.T) {
+			analysistest.Findings(t, filepath.Join("testdata", "odd", "odd.yaml"), a)
+		})
+	}
+}
