@@ -3,7 +3,6 @@
 package auth
 
 import (
-	"sort"
 	"strings"
 
 	security "istio.io/api/security/v1beta1"
@@ -182,48 +181,38 @@ func (c *checker) any(f func(string) bool) bool {
 	return false
 }
 
-// Labels and annotations that decide whether a workload is in the mesh.
-const (
-	labelSidecarInject    = "sidecar.istio.io/inject"
-	labelInjection        = "istio-injection"
-	labelRevision         = "istio.io/rev"
-	labelDataplaneMode    = "istio.io/dataplane-mode"
-	annotationRedirection = "ambient.istio.io/redirection"
-	proxyContainer        = "istio-proxy"
-)
-
 // inMesh reports whether a workload has (or will be injected with) a
 // sidecar, or runs in ambient mode.
 func inMesh(snap *mesh.Snapshot, w *mesh.Workload) bool {
-	if w.Annotations[annotationRedirection] == "enabled" {
+	if w.Annotations[mesh.AnnotationRedirection] == "enabled" {
 		return true
 	}
 	if w.Spec != nil && (hasProxy(w.Spec.Containers) || hasProxy(w.Spec.InitContainers)) {
 		return true
 	}
-	if v, ok := w.Labels[labelSidecarInject]; ok {
+	if v, ok := w.Labels[mesh.LabelSidecarInject]; ok {
 		return v == "true"
 	}
-	if v, ok := w.Annotations[labelSidecarInject]; ok {
+	if v, ok := w.Annotations[mesh.LabelSidecarInject]; ok {
 		return v == "true"
 	}
 	ns := snap.Namespace(w.Namespace)
 	if ns == nil {
 		return false
 	}
-	if v, ok := ns.Labels[labelInjection]; ok {
+	if v, ok := ns.Labels[mesh.LabelInjection]; ok {
 		return v == "enabled"
 	}
-	if ns.Labels[labelRevision] != "" {
+	if ns.Labels[mesh.LabelRevision] != "" {
 		return true
 	}
 	// Pods created from a template in an ambient namespace will be captured.
-	return w.FromTemplate && ns.Labels[labelDataplaneMode] == "ambient" && w.Labels[labelDataplaneMode] != "none"
+	return w.FromTemplate && ns.Labels[mesh.LabelDataplaneMode] == "ambient" && w.Labels[mesh.LabelDataplaneMode] != "none"
 }
 
 func hasProxy(cs []corev1.Container) bool {
 	for _, c := range cs {
-		if c.Name == proxyContainer && c.Image != "" {
+		if c.Name == mesh.ProxyContainer && c.Image != "" {
 			return true
 		}
 	}
@@ -231,17 +220,8 @@ func hasProxy(cs []corev1.Container) bool {
 }
 
 func formatSelector(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	if len(parts) == 0 {
+	if len(labels) == 0 {
 		return "{} (every workload)"
 	}
-	return strings.Join(parts, ",")
+	return mesh.FormatLabels(labels)
 }

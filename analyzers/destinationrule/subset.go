@@ -1,10 +1,6 @@
 package destinationrule
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-
 	networking "istio.io/api/networking/v1alpha3"
 	corev1 "k8s.io/api/core/v1"
 
@@ -77,15 +73,7 @@ func merge(a, b map[string]string) map[string]string {
 }
 
 func labelString(l map[string]string) string {
-	if len(l) == 0 {
-		return "{}"
-	}
-	pairs := make([]string, 0, len(l))
-	for k, v := range l {
-		pairs = append(pairs, k+"="+v)
-	}
-	sort.Strings(pairs)
-	return fmt.Sprintf("{%s}", strings.Join(pairs, ", "))
+	return "{" + mesh.FormatLabels(l) + "}"
 }
 
 // Topology labels Istio's registry adds to a pod from its node.

@@ -60,7 +60,7 @@ func runConflictingGateway(p *analysis.Pass) (any, error) {
 		if !ok {
 			continue
 		}
-		s := selectorString(gw.GetSelector())
+		s := mesh.FormatLabels(gw.GetSelector())
 		hits := ix.overlapping(s)
 		if len(hits) == 0 {
 			// gateway.Selector already reports a selector matching no workload.
@@ -109,7 +109,7 @@ func newConflictIndex(snap *mesh.Snapshot, sel *selection) *conflictIndex {
 		if !ok || len(gw.GetServers()) == 0 {
 			continue
 		}
-		s := selectorString(gw.GetSelector())
+		s := mesh.FormatLabels(gw.GetSelector())
 		if _, seen := ix.selectors[s]; !seen {
 			ix.selectors[s] = gw.GetSelector()
 			if len(gw.GetSelector()) == 0 {
@@ -165,7 +165,7 @@ func (ix *conflictIndex) overlapping(s string) []string {
 	}
 	seenLabels := map[string]bool{}
 	for _, w := range ix.sel.bySelector[s] {
-		sig := selectorString(w.Labels)
+		sig := mesh.FormatLabels(w.Labels)
 		if seenLabels[sig] {
 			continue
 		}

@@ -5,10 +5,7 @@ package gateway
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
-	meshconfig "istio.io/api/mesh/v1alpha1"
 	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/meshpilot/meshpilot/analysis"
@@ -19,27 +16,17 @@ import (
 // Analyzers of this package.
 var Analyzers = []*analysis.Analyzer{Selector, IngressGatewayPort, Secret, ConflictingGateway, Certificate}
 
-// The default ingress gateway istioctl assumes when it analyzes files: a pod
-// labelled istio=ingressgateway in istio-system behind a Service exposing
-// these TCP ports. A folder of configuration rarely holds the mesh's own
-// gateway deployment; without this stand-in every Gateway would be reported.
-const standInNamespace = "istio-system"
-
-var (
-	standInLabels = map[string]string{"istio": "ingressgateway"}
-	standInPorts  = []uint32{80, 443, 31400, 15443}
-)
-
 // selection is Selector's result: the workloads each Gateway selector picks,
 // real ones first and the stand-in ingress gateway last.
 type selection struct {
-	bySelector map[string][]*mesh.Workload
-	standIn    *mesh.Workload // nil when the mesh turns ingress off
+	bySelector   map[string][]*mesh.Workload
+	standIn      *mesh.Workload // the default ingress (mesh.DefaultIngress), or nil
+	standInPorts []uint32
 }
 
 // of returns the workloads gw selects.
 func (s *selection) of(gw *networking.Gateway) []*mesh.Workload {
-	return s.bySelector[selectorString(gw.GetSelector())]
+	return s.bySelector[mesh.FormatLabels(gw.GetSelector())]
 }
 
 // namespace is where Istio looks for a gateway's credentials: that of the
@@ -65,15 +52,16 @@ var Selector = &analysis.Analyzer{
 func runSelector(p *analysis.Pass) (any, error) {
 	snap := p.Snapshot
 	sel := &selection{bySelector: map[string][]*mesh.Workload{}}
-	if snap.MeshConfig.GetIngressControllerMode() != meshconfig.MeshConfig_OFF {
-		sel.standIn = &mesh.Workload{Namespace: standInNamespace, Labels: standInLabels}
+	if in, ok := snap.DefaultIngress(); ok {
+		sel.standIn = &mesh.Workload{Namespace: in.Namespace, Labels: in.Labels}
+		sel.standInPorts = in.Ports
 	}
 	for _, o := range snap.List(mesh.Gateway) {
 		gw, ok := o.Obj.(*networking.Gateway)
 		if !ok {
 			continue
 		}
-		key := selectorString(gw.GetSelector())
+		key := mesh.FormatLabels(gw.GetSelector())
 		ws, done := sel.bySelector[key]
 		if !done {
 			ws = snap.SelectWorkloads("", gw.GetSelector())
@@ -90,31 +78,11 @@ func runSelector(p *analysis.Pass) (any, error) {
 	return sel, nil
 }
 
-// selectorString renders a label selector as Kubernetes does: pairs sorted
-// by key, "k=v" joined by commas; "" for an empty selector.
-func selectorString(sel map[string]string) string {
-	keys := make([]string, 0, len(sel))
-	for k := range sel {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(sel[k])
-	}
-	return b.String()
-}
-
 func describeSelector(sel map[string]string) string {
 	if len(sel) == 0 {
 		return "the empty selector"
 	}
-	return fmt.Sprintf("selector %q", selectorString(sel))
+	return fmt.Sprintf("selector %q", mesh.FormatLabels(sel))
 }
 
 // fullName names an object as "namespace/name", its effective namespace.

@@ -14,22 +14,6 @@ import (
 	"github.com/meshpilot/meshpilot/mesh"
 )
 
-func TestSelectorString(t *testing.T) {
-	for _, tc := range []struct {
-		sel  map[string]string
-		want string
-	}{
-		{nil, ""},
-		{map[string]string{"istio": "ingressgateway"}, "istio=ingressgateway"},
-		{map[string]string{"istio": "ingressgateway", "app": "gw", "cusKey": "x"}, "app=gw,cusKey=x,istio=ingressgateway"},
-		{map[string]string{"k": ""}, "k="},
-	} {
-		if got := selectorString(tc.sel); got != tc.want {
-			t.Errorf("selectorString(%v) = %q, want %q", tc.sel, got, tc.want)
-		}
-	}
-}
-
 func TestCredentialProblem(t *testing.T) {
 	now := time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)
 	valid := &mesh.CertFacts{Key: "tls.crt", Paired: true, NotBefore: now.Add(-time.Hour).Unix(), NotAfter: now.Add(time.Hour).Unix()}

@@ -31,7 +31,7 @@ func runIngressGatewayPort(p *analysis.Pass) (any, error) {
 	if !ok {
 		return nil, nil
 	}
-	ix := newPortIndex(p.Snapshot, sel.standIn)
+	ix := newPortIndex(p.Snapshot, sel.standIn, sel.standInPorts)
 	for _, o := range p.Snapshot.List(mesh.Gateway) {
 		gw, ok := o.Obj.(*networking.Gateway)
 		if !ok {
@@ -41,7 +41,7 @@ func runIngressGatewayPort(p *analysis.Pass) (any, error) {
 		if len(ws) == 0 {
 			continue
 		}
-		exposed := ix.forSelector(selectorString(gw.GetSelector()), ws)
+		exposed := ix.forSelector(mesh.FormatLabels(gw.GetSelector()), ws)
 		for i, srv := range gw.GetServers() {
 			if srv.GetPort() == nil {
 				continue
@@ -61,14 +61,15 @@ func runIngressGatewayPort(p *analysis.Pass) (any, error) {
 // portIndex finds the TCP ports Services expose for workloads, memoized by
 // namespace and label set, and by gateway selector.
 type portIndex struct {
-	services   map[string][]*corev1.Service
-	standIn    *mesh.Workload
-	byLabels   map[string]map[uint32]bool
-	bySelector map[string]map[uint32]bool
+	services     map[string][]*corev1.Service
+	standIn      *mesh.Workload
+	standInPorts []uint32
+	byLabels     map[string]map[uint32]bool
+	bySelector   map[string]map[uint32]bool
 }
 
-func newPortIndex(snap *mesh.Snapshot, standIn *mesh.Workload) *portIndex {
-	ix := &portIndex{services: map[string][]*corev1.Service{}, standIn: standIn,
+func newPortIndex(snap *mesh.Snapshot, standIn *mesh.Workload, standInPorts []uint32) *portIndex {
+	ix := &portIndex{services: map[string][]*corev1.Service{}, standIn: standIn, standInPorts: standInPorts,
 		byLabels: map[string]map[uint32]bool{}, bySelector: map[string]map[uint32]bool{}}
 	for _, o := range snap.List(mesh.Service) {
 		if svc, ok := o.Obj.(*corev1.Service); ok {
@@ -93,7 +94,7 @@ func (ix *portIndex) forSelector(key string, ws []*mesh.Workload) map[uint32]boo
 }
 
 func (ix *portIndex) forWorkload(w *mesh.Workload) map[uint32]bool {
-	key := w.Namespace + "\x00" + selectorString(w.Labels)
+	key := w.Namespace + "\x00" + mesh.FormatLabels(w.Labels)
 	if ports, ok := ix.byLabels[key]; ok {
 		return ports
 	}
@@ -118,7 +119,7 @@ func (ix *portIndex) forWorkload(w *mesh.Workload) map[uint32]bool {
 		}
 	}
 	if ix.standIn != nil && w.Namespace == ix.standIn.Namespace && mesh.MatchLabels(ix.standIn.Labels, w.Labels) {
-		for _, n := range standInPorts {
+		for _, n := range ix.standInPorts {
 			ports[n] = true
 		}
 	}

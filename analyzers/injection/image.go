@@ -45,11 +45,11 @@ func runImage(p *analysis.Pass) (any, error) {
 	nsObj := map[string]*mesh.Object{}
 	for _, o := range snap.List(mesh.Namespace) {
 		labels := o.Labels()
-		rev, hasRev := labels[labelRevision]
+		rev, hasRev := labels[mesh.LabelRevision]
 		switch {
 		case hasRev:
 			injector[o.Name()] = injectorConfigName(rev)
-		case labels[labelInjection] == injectionEnabled:
+		case labels[mesh.LabelInjection] == injectionEnabled:
 			injector[o.Name()] = injectorConfigName("")
 		default:
 			continue

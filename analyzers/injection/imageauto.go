@@ -75,7 +75,7 @@ func runImageAuto(p *analysis.Pass) (any, error) {
 
 func hasAutoImage(spec *corev1.PodSpec) bool {
 	for _, c := range spec.Containers {
-		if c.Name == proxyContainer && c.Image == autoImage {
+		if c.Name == mesh.ProxyContainer && c.Image == autoImage {
 			return true
 		}
 	}

@@ -58,7 +58,7 @@ func runInjection(p *analysis.Pass) (any, error) {
 		p.Reportf(codes.PodMissingProxy, o,
 			"pod %s/%s has no istio-proxy container although namespace %s is labeled %s=%s: it was started before "+
 				"injection was enabled or the injector did not reach it; restart it (kubectl rollout restart) to get a sidecar",
-			o.Namespace(), o.Name(), o.Namespace(), labelInjection, injectionEnabled)
+			o.Namespace(), o.Name(), o.Namespace(), mesh.LabelInjection, injectionEnabled)
 	}
 	return nil, nil
 }
@@ -67,16 +67,16 @@ func runInjection(p *analysis.Pass) (any, error) {
 // expected to carry a sidecar.
 func checkNamespace(p *analysis.Pass, o *mesh.Object, byDefault bool) bool {
 	name, labels := o.Name(), o.Labels()
-	inj, hasInj := labels[labelInjection]
-	_, hasRev := labels[labelRevision]
+	inj, hasInj := labels[mesh.LabelInjection]
+	_, hasRev := labels[mesh.LabelRevision]
 
 	// istio-injection set to anything but enabled turns the others off.
 	var set []string
 	if hasInj {
-		set = append(set, labelInjection+"="+inj)
+		set = append(set, mesh.LabelInjection+"="+inj)
 	}
 	if !hasInj || inj == injectionEnabled {
-		for _, k := range []string{labelRevision, labelDataplaneMode} {
+		for _, k := range []string{mesh.LabelRevision, mesh.LabelDataplaneMode} {
 			if v, ok := labels[k]; ok {
 				set = append(set, k+"="+v)
 			}
@@ -87,7 +87,7 @@ func checkNamespace(p *analysis.Pass, o *mesh.Object, byDefault bool) bool {
 			"namespace %s has conflicting data plane labels %s: keep only one (for example 'kubectl label namespace %s %s-')",
 			name, strings.Join(set, ", "), name, dropSuggestion(set))
 	}
-	if labels[labelDataplaneMode] == ambientMode {
+	if labels[mesh.LabelDataplaneMode] == ambientMode {
 		return false
 	}
 	if inj == "" && !hasRev {
@@ -110,11 +110,11 @@ func checkNamespace(p *analysis.Pass, o *mesh.Object, byDefault bool) bool {
 // else the revision label.
 func dropSuggestion(set []string) string {
 	for _, s := range set {
-		if strings.HasPrefix(s, labelInjection+"=") {
-			return labelInjection
+		if strings.HasPrefix(s, mesh.LabelInjection+"=") {
+			return mesh.LabelInjection
 		}
 	}
-	return labelRevision
+	return mesh.LabelRevision
 }
 
 // enabledByDefault reads sidecarInjectorWebhook.enableNamespacesByDefault

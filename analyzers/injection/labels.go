@@ -15,16 +15,11 @@ import (
 
 // Labels, annotations and names that drive injection.
 const (
-	labelInjection     = "istio-injection"
-	labelRevision      = "istio.io/rev"
-	labelDataplaneMode = "istio.io/dataplane-mode"
-	keySidecarInject   = "sidecar.istio.io/inject"
 	annotationProxyImg = "sidecar.istio.io/proxyImage"
 	annotationProxyCfg = "proxy.istio.io/config"
 
 	injectionEnabled = "enabled"
 	ambientMode      = "ambient"
-	proxyContainer   = "istio-proxy"
 	injectorConfig   = "istio-sidecar-injector"
 	istioSystem      = "istio-system"
 )
@@ -79,7 +74,7 @@ func lookup(v map[string]any, path ...string) any {
 func proxyContainerImage(spec *corev1.PodSpec) (string, bool) {
 	for _, list := range [][]corev1.Container{spec.Containers, spec.InitContainers} {
 		for _, c := range list {
-			if c.Name == proxyContainer {
+			if c.Name == mesh.ProxyContainer {
 				return c.Image, true
 			}
 		}
@@ -90,8 +85,8 @@ func proxyContainerImage(spec *corev1.PodSpec) (string, bool) {
 // injectionDisabled reports whether a pod opts out of injection; the label
 // wins over the annotation.
 func injectionDisabled(meta map[string]string, labels map[string]string) bool {
-	v := meta[keySidecarInject]
-	if l, ok := labels[keySidecarInject]; ok {
+	v := meta[mesh.LabelSidecarInject]
+	if l, ok := labels[mesh.LabelSidecarInject]; ok {
 		v = l
 	}
 	return strings.EqualFold(v, "false")

@@ -56,7 +56,7 @@ func run(p *analysis.Pass) (any, error) {
 		selected := snap.SelectWorkloads(o.Namespace(), labels)
 		if len(selected) == 0 {
 			p.Reportf(codes.ReferencedResourceNotFound, o,
-				"the workload selector %s matches no workload in namespace %s", formatSelector(labels), o.Namespace())
+				"the workload selector %s matches no workload in namespace %s", mesh.FormatLabels(labels), o.Namespace())
 			continue
 		}
 		for _, w := range selected {
@@ -122,26 +122,17 @@ func run(p *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
-// Labels and values that put workloads in ambient mode.
-const (
-	annotationRedirection = "ambient.istio.io/redirection"
-	labelDataplaneMode    = "istio.io/dataplane-mode"
-	labelInjection        = "istio-injection"
-	labelRevision         = "istio.io/rev"
-	labelSidecarInject    = "sidecar.istio.io/inject"
-)
-
 // inAmbient reports whether a workload is captured by ambient mode: a pod
 // the CNI has annotated, or a pod template whose pods will be, being in an
 // ambient namespace without opting out or into a sidecar.
 func inAmbient(snap *mesh.Snapshot, w *mesh.Workload) bool {
-	if w.Annotations[annotationRedirection] == "enabled" {
+	if w.Annotations[mesh.AnnotationRedirection] == "enabled" {
 		return true
 	}
 	if !w.FromTemplate || !namespaceAmbient(snap, w.Namespace) {
 		return false
 	}
-	return w.Labels[labelDataplaneMode] != "none" && w.Labels[labelSidecarInject] != "true"
+	return w.Labels[mesh.LabelDataplaneMode] != "none" && w.Labels[mesh.LabelSidecarInject] != "true"
 }
 
 // namespaceAmbient reports whether a namespace is labelled for ambient
@@ -152,10 +143,10 @@ func namespaceAmbient(snap *mesh.Snapshot, name string) bool {
 		return false
 	}
 	l := ns.Labels
-	if l[labelInjection] == "enabled" || l[labelRevision] != "" {
+	if l[mesh.LabelInjection] == "enabled" || l[mesh.LabelRevision] != "" {
 		return false
 	}
-	return l[labelDataplaneMode] == "ambient"
+	return l[mesh.LabelDataplaneMode] == "ambient"
 }
 
 func workloadName(w *mesh.Workload) string {
@@ -171,18 +162,4 @@ func names(objs []*mesh.Object) string {
 		out[i] = o.Name()
 	}
 	return strings.Join(out, ", ")
-}
-
-// formatSelector writes labels as a sorted "k=v,k=v" selector.
-func formatSelector(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
 }

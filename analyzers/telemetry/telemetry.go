@@ -3,7 +3,6 @@
 package telemetry
 
 import (
-	"sort"
 	"strings"
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
@@ -141,7 +140,7 @@ func runSelectors(p *analysis.Pass) (any, error) {
 		wls := p.Snapshot.SelectWorkloads(o.Namespace(), labels)
 		if len(wls) == 0 {
 			p.Reportf(codes.ReferencedResourceNotFound, o,
-				"selector %s matches no workload in namespace %s", selectorString(labels), o.Namespace())
+				"selector %s matches no workload in namespace %s", mesh.FormatLabels(labels), o.Namespace())
 			continue
 		}
 		for _, w := range wls {
@@ -163,19 +162,6 @@ func runSelectors(p *analysis.Pass) (any, error) {
 		}
 	}
 	return nil, nil
-}
-
-func selectorString(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
 }
 
 func names(list []*mesh.Object) string {

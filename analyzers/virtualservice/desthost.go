@@ -57,10 +57,9 @@ type registry struct {
 
 func buildRegistry(s *mesh.Snapshot) *registry {
 	r := &registry{domain: s.DomainSuffix, exact: map[scopedHost]*target{}, wild: map[scopedHost]*target{}}
-	if svc, ok := defaultIngress(s); ok {
-		t := &target{name: "Service " + istioNamespace + "/" + svc + " (istioctl's default ingress gateway)",
-			ports: []uint32{80, 443, 31400, 15443}}
-		r.add("", allNamespaces, toFQDN(svc, istioNamespace, r.domain), t)
+	if in, ok := s.DefaultIngress(); ok {
+		t := &target{name: "Service " + in.Namespace + "/" + in.Service + " (istioctl's default ingress gateway)", ports: in.Ports}
+		r.add("", allNamespaces, toFQDN(in.Service, in.Namespace, r.domain), t)
 	}
 	// ServiceEntries first: a Service of the same host and scope wins.
 	for _, o := range s.List(mesh.ServiceEntry) {

@@ -99,9 +99,8 @@ func authenticated(w gatewayWorkload, selectors []map[string]string) bool {
 // default ingress gateway pod istioctl assumes.
 func gatewayWorkloads(s *mesh.Snapshot) []gatewayWorkload {
 	var out []gatewayWorkload
-	if svc, ok := defaultIngress(s); ok {
-		out = append(out, gatewayWorkload{namespace: istioNamespace, name: svc + "-dummypod",
-			labels: map[string]string{"istio": "ingressgateway"}})
+	if in, ok := s.DefaultIngress(); ok {
+		out = append(out, gatewayWorkload{namespace: in.Namespace, name: in.Service + "-dummypod", labels: in.Labels})
 	}
 	for _, w := range s.Workloads() {
 		out = append(out, gatewayWorkload{namespace: w.Namespace, name: w.Object.Name(), labels: w.Labels})

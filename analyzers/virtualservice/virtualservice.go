@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	meshconfig "istio.io/api/mesh/v1alpha1"
 	networking "istio.io/api/networking/v1alpha3"
 
 	"github.com/meshpilot/meshpilot/analysis"
@@ -159,31 +158,6 @@ func indexObjects(s *mesh.Snapshot, kinds ...mesh.GroupKind) objectIndex {
 
 func (idx objectIndex) get(gk mesh.GroupKind, cluster, namespace, name string) *mesh.Object {
 	return idx[mesh.Key{GroupKind: gk, Cluster: cluster, Namespace: namespace, Name: name}]
-}
-
-// fileMode reports whether the snapshot was read from files rather than a
-// live cluster: istioctl then adds a stand-in for the default ingress
-// gateway (a pod and a Service), and so do we.
-func fileMode(s *mesh.Snapshot) bool {
-	for _, o := range s.Objects() {
-		if o.Source.Cluster != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// defaultIngress is the ingress gateway istioctl assumes in file mode,
-// unless the mesh configuration turns the ingress controller off.
-func defaultIngress(s *mesh.Snapshot) (service string, ok bool) {
-	if !fileMode(s) || s.MeshConfig.GetIngressControllerMode() == meshconfig.MeshConfig_OFF {
-		return "", false
-	}
-	service = s.MeshConfig.GetIngressService()
-	if service == "" {
-		service = "istio-ingressgateway"
-	}
-	return service, true
 }
 
 func quoteList(l []string) string {

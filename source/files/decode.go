@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/meshpilot/meshpilot/internal/yamlconv"
+	"github.com/meshpilot/meshpilot/internal/yamlfast"
 	"github.com/meshpilot/meshpilot/mesh"
 )
 
@@ -37,12 +38,28 @@ type docResult struct {
 	unmodeled map[string]int
 }
 
+// decoder decodes documents on one goroutine, reusing its buffers.
 type decoder struct {
 	opts Options
 	buf  bytes.Buffer
+	fast yamlfast.Parser
 }
 
 func newDecoder(opts Options) *decoder { return &decoder{opts: opts} }
+
+// parse parses one document: with the fast parser for the manifest subset
+// of YAML, and with yaml.v3 for everything else (and for every error, so
+// that messages are yaml.v3's). The tree is valid until the next parse.
+func (d *decoder) parse(data []byte) (*yaml.Node, error) {
+	if n, err := d.fast.Parse(data); err == nil {
+		return n, nil
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	return &root, nil
+}
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
@@ -61,8 +78,8 @@ func (d *decoder) document(file string, c chunk) (out docResult) {
 		fail(c.line+bytes.Count(c.data[:i], []byte{'\n'}), "", "invalid UTF-8 (byte 0x%02x); document not read", c.data[i])
 		return out
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(c.data, &root); err != nil {
+	root, err := d.parse(c.data)
+	if err != nil {
 		msg := err.Error()
 		line := c.line
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -75,7 +92,7 @@ func (d *decoder) document(file string, c chunk) (out docResult) {
 		fail(line, "", "invalid YAML: %s", msg)
 		return out
 	}
-	n := yamlconv.Resolve(&root)
+	n := yamlconv.Resolve(root)
 	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
 		return out
 	}
