@@ -44,19 +44,33 @@ var DefaultLimits = Limits{MaxDepth: 200, MaxNodes: 2_000_000}
 // Budget counts nodes visited against Limits; share one per document.
 type Budget struct {
 	Limits
-	nodes int
+	nodes   int
+	scratch []pathElem // reused path stack
 }
 
 // NewBudget starts a budget.
 func NewBudget(l Limits) *Budget { return &Budget{Limits: l} }
 
-func (b *Budget) spend(n *yaml.Node, path string, depth int) *Error {
+// Reset starts the budget over for another document, keeping its buffers.
+func (b *Budget) Reset(l Limits) {
+	b.Limits, b.nodes = l, 0
+}
+
+// newPath takes the budget's path stack (callers hand it back with
+// release); conversions under one budget do not nest.
+func (b *Budget) newPath(base string) path {
+	return path{base: base, elems: b.scratch[:0]}
+}
+
+func (b *Budget) release(p path) { b.scratch = p.elems[:0] }
+
+func (b *Budget) spend(n *yaml.Node, p *path, depth int) *Error {
 	b.nodes++
 	if b.MaxNodes > 0 && b.nodes > b.MaxNodes {
-		return &Error{Line: n.Line, Path: path, Msg: fmt.Sprintf("document expands to more than %d nodes (alias bomb?)", b.MaxNodes)}
+		return &Error{Line: n.Line, Path: p.String(), Msg: fmt.Sprintf("document expands to more than %d nodes (alias bomb?)", b.MaxNodes)}
 	}
 	if b.MaxDepth > 0 && depth > b.MaxDepth {
-		return &Error{Line: n.Line, Path: path, Msg: fmt.Sprintf("nesting deeper than %d levels", b.MaxDepth)}
+		return &Error{Line: n.Line, Path: p.String(), Msg: fmt.Sprintf("nesting deeper than %d levels", b.MaxDepth)}
 	}
 	return nil
 }
@@ -90,8 +104,23 @@ type Pair struct {
 // win over merged ones) and reporting duplicate keys.
 func Pairs(m *yaml.Node, path string) ([]Pair, []*Error) {
 	var errs []*Error
-	var out []Pair
-	index := map[string]int{}
+	out := make([]Pair, 0, len(m.Content)/2)
+	var index map[string]int // only for large mappings; small ones scan
+	find := func(key string) (int, bool) {
+		if index != nil {
+			j, ok := index[key]
+			return j, ok
+		}
+		for j := range out {
+			if out[j].Key == key {
+				return j, true
+			}
+		}
+		return 0, false
+	}
+	if len(m.Content) > 32 {
+		index = make(map[string]int, len(m.Content)/2)
+	}
 	var merged []Pair
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
@@ -105,17 +134,21 @@ func Pairs(m *yaml.Node, path string) ([]Pair, []*Error) {
 			continue
 		}
 		key := kr.Value
-		if j, dup := index[key]; dup {
+		if j, dup := find(key); dup {
 			errs = append(errs, &Error{Line: k.Line, Path: join(path, key),
 				Msg: fmt.Sprintf("duplicate key %q (first at line %d)", key, out[j].KeyN.Line)})
 			continue
 		}
-		index[key] = len(out)
+		if index != nil {
+			index[key] = len(out)
+		}
 		out = append(out, Pair{Key: key, KeyN: k, Value: v})
 	}
 	for _, p := range merged {
-		if _, ok := index[p.Key]; !ok {
-			index[p.Key] = len(out)
+		if _, ok := find(p.Key); !ok {
+			if index != nil {
+				index[p.Key] = len(out)
+			}
 			out = append(out, p)
 		}
 	}
@@ -143,61 +176,86 @@ func mergePairs(v *yaml.Node, path string, errs *[]*Error) []Pair {
 	return nil
 }
 
-// ToJSON appends node as JSON to buf. Problems that do not stop conversion
-// (a duplicate key) are returned beside it; one that does (a value JSON
-// cannot hold, a budget exceeded) ends it with ok false.
-func ToJSON(buf *bytes.Buffer, n *yaml.Node, path string, b *Budget) (errs []*Error, ok bool) {
-	ok = toJSON(buf, n, path, 0, b, &errs)
-	return errs, ok
+// ToJSON appends node as JSON to buf; base is the path of node, for
+// messages. Problems that do not stop conversion (a duplicate key) are
+// returned beside it; one that does (a value JSON cannot hold, a budget
+// exceeded) ends it with ok false.
+func ToJSON(buf *bytes.Buffer, n *yaml.Node, base string, b *Budget) (errs []*Error, ok bool) {
+	w := &jsonWriter{buf: buf, b: b, path: b.newPath(base)}
+	ok = w.value(n, 0)
+	b.release(w.path)
+	return w.errs, ok
 }
 
-func toJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth int, b *Budget, errs *[]*Error) bool {
+type jsonWriter struct {
+	buf  *bytes.Buffer
+	b    *Budget
+	path path
+	errs []*Error
+}
+
+func (w *jsonWriter) fail(n *yaml.Node, msg string) {
+	w.errs = append(w.errs, &Error{Line: n.Line, Path: w.path.String(), Msg: msg})
+}
+
+func (w *jsonWriter) value(n *yaml.Node, depth int) bool {
 	n = Resolve(n)
 	if n == nil {
-		buf.WriteString("null")
+		w.buf.WriteString("null")
 		return true
 	}
-	if e := b.spend(n, path, depth); e != nil {
-		*errs = append(*errs, e)
+	if e := w.b.spend(n, &w.path, depth); e != nil {
+		w.errs = append(w.errs, e)
 		return false
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		pairs, perrs := Pairs(n, path)
-		*errs = append(*errs, perrs...)
-		buf.WriteByte('{')
-		for i, p := range pairs {
-			if i > 0 {
-				buf.WriteByte(',')
+		w.buf.WriteByte('{')
+		first, ok := true, true
+		errs := eachPair(n, &w.path, func(key string, _, v *yaml.Node) {
+			if !ok {
+				return
 			}
-			writeString(buf, p.Key)
-			buf.WriteByte(':')
-			if !toJSON(buf, p.Value, join(path, p.Key), depth+1, b, errs) {
-				return false
+			if !first {
+				w.buf.WriteByte(',')
 			}
+			first = false
+			writeString(w.buf, key)
+			w.buf.WriteByte(':')
+			w.path.pushKey(key)
+			ok = w.value(v, depth+1)
+			w.path.pop()
+		})
+		w.errs = append(w.errs, errs...)
+		if !ok {
+			return false
 		}
-		buf.WriteByte('}')
+		w.buf.WriteByte('}')
 	case yaml.SequenceNode:
-		buf.WriteByte('[')
+		w.buf.WriteByte('[')
 		for i, c := range n.Content {
 			if i > 0 {
-				buf.WriteByte(',')
+				w.buf.WriteByte(',')
 			}
-			if !toJSON(buf, c, path+"["+strconv.Itoa(i)+"]", depth+1, b, errs) {
+			w.path.pushIndex(i)
+			ok := w.value(c, depth+1)
+			w.path.pop()
+			if !ok {
 				return false
 			}
 		}
-		buf.WriteByte(']')
+		w.buf.WriteByte(']')
 	case yaml.ScalarNode:
-		return scalarJSON(buf, n, path, errs)
+		return w.scalar(n)
 	default:
-		*errs = append(*errs, &Error{Line: n.Line, Path: path, Msg: "unsupported YAML node"})
+		w.fail(n, "unsupported YAML node")
 		return false
 	}
 	return true
 }
 
-func scalarJSON(buf *bytes.Buffer, n *yaml.Node, path string, errs *[]*Error) bool {
+func (w *jsonWriter) scalar(n *yaml.Node) bool {
+	buf := w.buf
 	switch n.ShortTag() {
 	case "!!null":
 		buf.WriteString("null")
@@ -211,14 +269,14 @@ func scalarJSON(buf *bytes.Buffer, n *yaml.Node, path string, errs *[]*Error) bo
 	case "!!int":
 		v, err := ParseInt(n.Value)
 		if err != nil {
-			*errs = append(*errs, &Error{Line: n.Line, Path: path, Msg: fmt.Sprintf("integer %s: %v", n.Value, err)})
+			w.fail(n, fmt.Sprintf("integer %s: %v", n.Value, err))
 			return false
 		}
 		buf.WriteString(v)
 	case "!!float":
 		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			*errs = append(*errs, &Error{Line: n.Line, Path: path, Msg: fmt.Sprintf("number %s cannot be represented in JSON", n.Value)})
+			w.fail(n, fmt.Sprintf("number %s cannot be represented in JSON", n.Value))
 			return false
 		}
 		buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))

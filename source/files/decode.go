@@ -40,9 +40,10 @@ type docResult struct {
 
 // decoder decodes documents on one goroutine, reusing its buffers.
 type decoder struct {
-	opts Options
-	buf  bytes.Buffer
-	fast yamlfast.Parser
+	opts   Options
+	buf    bytes.Buffer
+	fast   yamlfast.Parser
+	budget yamlconv.Budget
 }
 
 func newDecoder(opts Options) *decoder { return &decoder{opts: opts} }
@@ -96,7 +97,8 @@ func (d *decoder) document(file string, c chunk) (out docResult) {
 	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
 		return out
 	}
-	d.object(file, off, n, "", yamlconv.NewBudget(d.opts.Limits), &out)
+	d.budget.Reset(d.opts.Limits)
+	d.object(file, off, n, "", &d.budget, &out)
 	return out
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -148,6 +149,7 @@ func load(ctx context.Context, inputs []input, opts Options, res *Result) (*Resu
 			continue
 		}
 		chunks := splitDocuments(data)
+		jobs = slices.Grow(jobs, len(chunks))
 		n := 0
 		for _, c := range chunks {
 			if blank(c.data) {
@@ -186,6 +188,11 @@ func load(ctx context.Context, inputs []input, opts Options, res *Result) (*Resu
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
+	total := 0
+	for _, o := range outs {
+		total += len(o.objects)
+	}
+	res.Objects = slices.Grow(res.Objects, total)
 	for _, o := range outs {
 		res.Objects = append(res.Objects, o.objects...)
 		res.Problems = append(res.Problems, o.problems...)

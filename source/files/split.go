@@ -16,7 +16,7 @@ type chunk struct {
 // mark is dropped.
 func splitDocuments(data []byte) []chunk {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	var out []chunk
+	out := make([]chunk, 0, bytes.Count(data, []byte("\n---"))+1)
 	start, startLine, line := 0, 1, 1
 	for i := 0; i < len(data); {
 		end := bytes.IndexByte(data[i:], '\n')
