@@ -3,7 +3,10 @@ package analyzers_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -77,3 +80,35 @@ func TestValidateAll(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCodeHasTestdata checks that each code an analyzer declares is
+// expected by a `# want` comment somewhere in its package's testdata.
+func TestEveryCodeHasTestdata(t *testing.T) {
+	for _, a := range analyzers.All() {
+		pkg, _, _ := strings.Cut(a.Name, ".")
+		wants := map[string]bool{}
+		filepath.WalkDir(filepath.Join(pkg, "testdata"), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+				return nil
+			}
+			data, _ := os.ReadFile(path)
+			for _, line := range strings.Split(string(data), "\n") {
+				_, want, ok := strings.Cut(line, "# want")
+				if !ok {
+					continue
+				}
+				for _, m := range wantCode.FindAllStringSubmatch(want, -1) {
+					wants[m[1]] = true
+				}
+			}
+			return nil
+		})
+		for _, c := range a.Codes {
+			if !wants[c.ID] {
+				t.Errorf("analyzer %s: no testdata in analyzers/%s/testdata expects %s", a.Name, pkg, c.ID)
+			}
+		}
+	}
+}
+
+var wantCode = regexp.MustCompile(`"((?:IST|MP)[0-9]{4})"`)

@@ -206,7 +206,11 @@ func (d *decoder) decodeInto(info mesh.KindInfo, obj *mesh.Object, top map[strin
 			return false
 		}
 		if err := json.Unmarshal(d.buf.Bytes(), typed); err != nil {
-			obj.SchemaErrors = append(obj.SchemaErrors, jsonFieldError(err, obj.Source.Line))
+			fe := jsonFieldError(err, obj.Source.Line)
+			if l := lineOf(n, fe.Path); l > 0 {
+				fe.Line = l + off
+			}
+			obj.SchemaErrors = append(obj.SchemaErrors, fe)
 		}
 		acc, ok := typed.(metav1.ObjectMetaAccessor)
 		if !ok {
@@ -266,6 +270,38 @@ func (d *decoder) meta(n *yaml.Node, off int, path string, b *yamlconv.Budget, f
 		return nil, false
 	}
 	return meta, true
+}
+
+// lineOf finds the line of the first value at a dotted field path
+// ("spec.ports.port", as encoding/json names fields, without list indices),
+// searching every element of lists on the way; 0 when none.
+func lineOf(n *yaml.Node, dotted string) int {
+	n = yamlconv.Resolve(n)
+	if n == nil || dotted == "" {
+		return 0
+	}
+	if n.Kind == yaml.SequenceNode {
+		for _, c := range n.Content {
+			if l := lineOf(c, dotted); l > 0 {
+				return l
+			}
+		}
+		return 0
+	}
+	if n.Kind != yaml.MappingNode {
+		return 0
+	}
+	head, rest, _ := strings.Cut(dotted, ".")
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != head {
+			continue
+		}
+		if rest == "" {
+			return n.Content[i+1].Line
+		}
+		return lineOf(n.Content[i+1], rest)
+	}
+	return 0
 }
 
 // jsonFieldError turns encoding/json's error into a field error.
