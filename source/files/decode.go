@@ -35,6 +35,7 @@ func lineAt(data []byte, off int) int { return bytes.Count(data[:off], []byte{'\
 type docResult struct {
 	objects   []*mesh.Object
 	problems  []Problem
+	notices   []Problem
 	unmodeled map[string]int
 }
 
@@ -132,6 +133,12 @@ func (d *decoder) object(file string, off int, n *yaml.Node, path string, b *yam
 		top[p.Key] = yamlconv.Resolve(p.Value)
 	}
 	apiVersion, kind := scalar(top["apiVersion"]), scalar(top["kind"])
+	if top["kind"] == nil && top["metadata"] == nil && path == "" {
+		// Chart.yaml, values.yaml, a CI config: YAML that is no manifest.
+		out.notices = append(out.notices, Problem{File: file, Line: line,
+			Msg: "not a Kubernetes object (no kind and no metadata); skipped"})
+		return
+	}
 	if kind == "" || apiVersion == "" {
 		missing := "kind"
 		if apiVersion == "" {

@@ -196,6 +196,7 @@ func load(ctx context.Context, inputs []input, opts Options, res *Result) (*Resu
 	for _, o := range outs {
 		res.Objects = append(res.Objects, o.objects...)
 		res.Problems = append(res.Problems, o.problems...)
+		res.Notices = append(res.Notices, o.notices...)
 		for k, n := range o.unmodeled {
 			res.Unmodeled[k] += n
 		}

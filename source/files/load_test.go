@@ -125,6 +125,22 @@ func TestUnmodeledCounted(t *testing.T) {
 	}
 }
 
+func TestNonManifestNoticed(t *testing.T) {
+	res, err := LoadBytes(context.Background(), []Named{
+		{Name: "Chart.yaml", Data: []byte("apiVersion: v2\nname: shop\nversion: 1.2.3\n")},
+		{Name: "values.yaml", Data: []byte("replicas: 2\nimage:\n  tag: v1\n")},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 0 || len(res.Objects) != 0 {
+		t.Errorf("problems %v, objects %v", res.Problems, refs(res))
+	}
+	if len(res.Notices) != 2 || !strings.Contains(res.Notices[0].Error(), "Chart.yaml:1: not a Kubernetes object") {
+		t.Errorf("notices = %v", res.Notices)
+	}
+}
+
 func TestEmptyFileNoticed(t *testing.T) {
 	res := loadPaths(t, filepath.Join("testdata", "load", "empty.yaml"))
 	if len(res.Notices) != 1 || !strings.Contains(res.Notices[0].Msg, "empty") {
