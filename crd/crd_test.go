@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshpilot/meshpilot/internal/yamlconv"
+
 	yamlv3 "gopkg.in/yaml.v3"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
@@ -762,5 +764,33 @@ func TestOpenAPIValidatorAgrees(t *testing.T) {
 	t.Logf("%d valid, %d invalid objects", valid, invalid)
 	if valid == 0 || invalid == 0 {
 		t.Error("generator is one-sided")
+	}
+}
+
+// TestValidateOwnedAgrees checks that validating a handed-over object, as
+// the file loader does with yamlconv's values, gives what Validate gives.
+func TestValidateOwnedAgrees(t *testing.T) {
+	s := set(t)
+	files, _ := filepath.Glob("testdata/invalid/*.yaml")
+	files = append(files, "testdata/valid.yaml")
+	for _, f := range files {
+		for _, d := range readDocs(t, f) {
+			t.Run(d.name, func(t *testing.T) {
+				var root yamlv3.Node
+				if err := yamlv3.Unmarshal(d.raw, &root); err != nil {
+					t.Fatal(err)
+				}
+				v, _, ok := yamlconv.ToValue(&root, "", yamlconv.NewBudget(yamlconv.DefaultLimits))
+				obj, isMap := v.(map[string]any)
+				if !ok || !isMap {
+					t.Skip("SKIPPED: not an object")
+				}
+				want, _ := s.Validate(context.Background(), d.group, d.version, d.kind, obj)
+				got, _ := s.ValidateOwned(context.Background(), d.group, d.version, d.kind, obj)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("owned:\n%v\ncopy:\n%v", got, want)
+				}
+			})
+		}
 	}
 }

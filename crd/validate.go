@@ -157,14 +157,43 @@ func (s *Set) Validate(ctx context.Context, group, version, kind string, obj map
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return sortErrors(kv.validate(ctx, obj)), true
+	return sortErrors(kv.validate(ctx, obj, false)), true
 }
 
-func (kv *kindValidator) validate(ctx context.Context, in map[string]any) []FieldError {
+// ValidateOwned is Validate for an object the caller hands over: it must
+// hold only the values the apiserver's JSON decoder produces
+// (map[string]any, []any, string, bool, nil, int64 for integers, float64
+// for other numbers), and it is pruned and defaulted in place. It skips
+// Validate's defensive copy, which is most of what validation allocates
+// beyond the libraries' own work.
+func (s *Set) ValidateOwned(ctx context.Context, group, version, kind string, obj map[string]any) (errs []FieldError, ok bool) {
+	e := s.kinds[gvk{group, version, kind}]
+	if e == nil {
+		return nil, false
+	}
+	kv, err := e.get()
+	if err != nil {
+		return []FieldError{{Message: "Internal error: " + err.Error()}}, true
+	}
+	if kv == nil {
+		return nil, false
+	}
+	if obj == nil {
+		obj = map[string]any{}
+	}
+	return sortErrors(kv.validate(ctx, obj, true)), true
+}
+
+func (kv *kindValidator) validate(ctx context.Context, in map[string]any, owned bool) []FieldError {
 	var errs []FieldError
 	n := normalizer{}
-	u := n.object(in)
-	errs = append(errs, n.errs...)
+	u := in
+	if owned {
+		n.nulls = hasNull(in)
+	} else {
+		u = n.object(in)
+		errs = append(errs, n.errs...)
+	}
 
 	// Type meta. The decoder fills in a missing apiVersion or kind from
 	// the request, so only a conflicting one is an error.
@@ -257,4 +286,25 @@ func fromField(e *field.Error) FieldError {
 		p = ""
 	}
 	return FieldError{Path: p, Message: e.ErrorBody()}
+}
+
+// hasNull reports whether v holds a null anywhere below it.
+func hasNull(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		for _, e := range v {
+			if hasNull(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasNull(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -186,6 +186,11 @@ func Kinds() []KindInfo {
 	return out
 }
 
+// IsIstioGroup reports whether group is one of Istio's API groups.
+func IsIstioGroup(group string) bool {
+	return group == GroupNetworking || group == GroupSecurity || group == GroupTelemetry || group == GroupExtensions
+}
+
 // ModeledGroup reports whether the snapshot models kinds of this API group;
 // an unknown kind or version there is an input error rather than a kind we
 // merely do not read.

@@ -15,6 +15,8 @@ type Snapshot struct {
 	objects []*Object
 	byKind  map[GroupKind][]*Object
 	byKey   map[Key]*Object
+	// duplicates pairs each object whose key was taken with the first.
+	duplicates [][2]*Object
 
 	// MeshConfig is the mesh configuration in force, never nil (defaults
 	// when none was given). MeshConfigGiven says whether one was.
@@ -63,12 +65,19 @@ func New(objects []*Object, opts Options) *Snapshot {
 	}
 	for _, o := range objects {
 		s.byKind[o.GroupKind] = append(s.byKind[o.GroupKind], o)
-		if _, dup := s.byKey[o.Key()]; !dup {
-			s.byKey[o.Key()] = o
+		k := o.Key()
+		if first, dup := s.byKey[k]; dup {
+			s.duplicates = append(s.duplicates, [2]*Object{first, o})
+			continue
 		}
+		s.byKey[k] = o
 	}
 	return s
 }
+
+// Duplicates lists the objects whose kind, namespace and name an earlier
+// object already had, each paired with that first one.
+func (s *Snapshot) Duplicates() [][2]*Object { return s.duplicates }
 
 // Objects returns every object in load order.
 func (s *Snapshot) Objects() []*Object { return s.objects }

@@ -64,6 +64,32 @@ func (s *Snapshot) SelectWorkloads(namespace string, selector map[string]string)
 	return out
 }
 
+// AnyWorkload reports whether some workload of namespace ("" for any)
+// carries every pair of selector, without building a list.
+func (s *Snapshot) AnyWorkload(namespace string, selector map[string]string) bool {
+	s.workloadsOnce.Do(s.indexWorkloads)
+	if len(selector) == 0 {
+		if namespace == "" {
+			return len(s.workloads) > 0
+		}
+		return len(s.wlByNS[namespace]) > 0
+	}
+	var candidates []*Workload
+	first := true
+	for k, v := range selector {
+		list := s.wlByLabel[nsLabel{namespace, k, v}]
+		if first || len(list) < len(candidates) {
+			candidates, first = list, false
+		}
+	}
+	for _, w := range candidates {
+		if MatchLabels(selector, w.Labels) {
+			return true
+		}
+	}
+	return false
+}
+
 // MatchLabels reports whether every pair of selector is in set.
 func MatchLabels(selector, set map[string]string) bool {
 	for k, v := range selector {

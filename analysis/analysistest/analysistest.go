@@ -12,12 +12,18 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/meshpilot/meshpilot/analysis"
+	"github.com/meshpilot/meshpilot/crd"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/files"
 )
+
+// loadSchemas builds the CRD validators once per test binary: each kind's
+// validator compiles its CEL rules on first use.
+var loadSchemas = sync.OnceValues(crd.Load)
 
 var wantRe = regexp.MustCompile(`#\s*want((?:\s+"[^"]+")+)`)
 var quoted = regexp.MustCompile(`"([^"]+)"`)
@@ -79,7 +85,11 @@ func Findings(t *testing.T, file string, a *analysis.Analyzer) []analysis.Findin
 
 func analyze(t *testing.T, file string, a *analysis.Analyzer) []analysis.Finding {
 	t.Helper()
-	res, err := files.Load(context.Background(), []string{file}, files.Options{})
+	schemas, err := loadSchemas()
+	if err != nil {
+		t.Fatalf("load CRD schemas: %v", err)
+	}
+	res, err := files.Load(context.Background(), []string{file}, files.Options{Schemas: schemas})
 	if err != nil {
 		t.Fatalf("load %s: %v", file, err)
 	}

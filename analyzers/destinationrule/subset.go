@@ -42,6 +42,7 @@ func runSubsetSelectPod(p *analysis.Pass) (any, error) {
 		if pods == nil {
 			pods = newPodIndex(snap)
 		}
+
 		// Subsets are keyed by name; a repeated name keeps the last labels.
 		var names []string
 		byName := map[string]map[string]string{}
@@ -85,12 +86,18 @@ const (
 )
 
 // podIndex finds workloads by label, with their node's topology labels.
+// Without Node objects (a GitOps folder) there are no topology labels to
+// add, and the snapshot's own label index answers.
 type podIndex struct {
+	snap   *mesh.Snapshot
 	labels []map[string]string
 	byPair map[[2]string][]int
 }
 
 func newPodIndex(snap *mesh.Snapshot) *podIndex {
+	if len(snap.List(mesh.Node)) == 0 {
+		return &podIndex{snap: snap}
+	}
 	nodes := map[string]map[string]string{}
 	for _, o := range snap.List(mesh.Node) {
 		nodes[o.Name()] = o.Labels()
@@ -132,6 +139,9 @@ func withTopology(labels map[string]string, spec *corev1.PodSpec, nodes map[stri
 
 // any reports whether some workload carries every label of selector.
 func (ix *podIndex) any(selector map[string]string) bool {
+	if ix.snap != nil {
+		return ix.snap.AnyWorkload("", selector)
+	}
 	if len(selector) == 0 {
 		return len(ix.labels) > 0
 	}

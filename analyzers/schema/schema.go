@@ -52,14 +52,9 @@ var Duplicates = &analysis.Analyzer{
 	Doc:   "report objects defined more than once\n\nTwo definitions of the same kind, namespace and name cannot both exist in a cluster: whichever is applied last silently wins.",
 	Codes: []*analysis.Code{codes.DuplicateResource},
 	Run: func(p *analysis.Pass) (any, error) {
-		first := map[mesh.Key]*mesh.Object{}
-		for _, o := range p.Snapshot.Objects() {
-			k := o.Key()
-			if prev, ok := first[k]; ok {
-				p.Reportf(codes.DuplicateResource, o, "%s is defined twice: at %s and at %s", o.Ref(), prev.Source, o.Source)
-				continue
-			}
-			first[k] = o
+		for _, d := range p.Snapshot.Duplicates() {
+			first, again := d[0], d[1]
+			p.Reportf(codes.DuplicateResource, again, "%s is defined twice: at %s and at %s", again.Ref(), first.Source, again.Source)
 		}
 		return nil, nil
 	},

@@ -14,6 +14,7 @@ import (
 	"github.com/meshpilot/meshpilot/analysis"
 	"github.com/meshpilot/meshpilot/analyzers"
 	"github.com/meshpilot/meshpilot/analyzers/codes"
+	"github.com/meshpilot/meshpilot/crd"
 	"github.com/meshpilot/meshpilot/demo"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/report"
@@ -106,7 +107,12 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
 	}
-	opts := files.Options{Stdin: s.in, MaxFileSize: f.maxFileMiB << 20}
+	tm := newTimings(s.err)
+	schemas, err := crd.Load()
+	if err != nil {
+		return &exitError{code: exitInternal, err: fmt.Errorf("load CRD schemas: %w", err)}
+	}
+	opts := files.Options{Stdin: s.in, MaxFileSize: f.maxFileMiB << 20, Schemas: schemas}
 	var res *files.Result
 	switch {
 	case f.demo && len(paths) > 0:
@@ -116,11 +122,13 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	case len(paths) == 0:
 		return &exitError{code: exitInput, err: errors.New("no PATH given: name files or folders, - for stdin, or use --demo")}
 	default:
+		setMemoryLimit(paths)
 		res, err = files.Load(ctx, paths, opts)
 	}
 	if err != nil {
 		return &exitError{code: exitInternal, err: err}
 	}
+	tm.mark("load")
 	problems := append([]files.Problem{}, res.Problems...)
 	meshOpts := mesh.Options{}
 	if f.meshConfig != "" {
@@ -150,6 +158,7 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	if err != nil {
 		return &exitError{code: exitInternal, err: err}
 	}
+	tm.mark("analyze")
 	rep := &report.Report{Findings: findings, Version: version, Rules: map[string]*analysis.Code{}}
 	for _, c := range codes.All() {
 		rep.Rules[c.ID] = c
@@ -173,6 +182,7 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	if err := report.Write(s.out, f.output, rep, report.Options{Color: useColor(f.color, s.out)}); err != nil {
 		return &exitError{code: exitInternal, err: err}
 	}
+	tm.mark("report")
 	if len(problems) > 0 {
 		return &exitError{code: exitInput, err: fmt.Errorf("%d input errors (see above); the rest was analyzed", len(problems))}
 	}

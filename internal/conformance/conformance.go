@@ -12,11 +12,16 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/meshpilot/meshpilot/analysis"
+	"github.com/meshpilot/meshpilot/crd"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/files"
 )
+
+// loadSchemas builds the CRD validators once for all cases.
+var loadSchemas = sync.OnceValues(crd.Load)
 
 // Case is one row of cases.tsv.
 type Case struct {
@@ -98,7 +103,12 @@ func run(ctx context.Context, dir string, c Case, analyzers []*analysis.Analyzer
 	for _, in := range c.Inputs {
 		paths = append(paths, filepath.Join(dir, in))
 	}
-	res, err := files.Load(ctx, paths, files.Options{})
+	schemas, err := loadSchemas()
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	res, err := files.Load(ctx, paths, files.Options{Schemas: schemas})
 	if err != nil {
 		r.Err = err
 		return r

@@ -2,6 +2,7 @@ package files
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,7 +67,7 @@ func (d *decoder) parse(data []byte) (*yaml.Node, error) {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
 // document parses and decodes one YAML document.
-func (d *decoder) document(file string, c chunk) (out docResult) {
+func (d *decoder) document(ctx context.Context, file string, c chunk) (out docResult) {
 	off := c.line - 1
 	fail := func(line int, field, format string, args ...any) {
 		out.problems = append(out.problems, Problem{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -99,7 +100,7 @@ func (d *decoder) document(file string, c chunk) (out docResult) {
 		return out
 	}
 	d.budget.Reset(d.opts.Limits)
-	d.object(file, off, n, "", &d.budget, &out)
+	d.object(ctx, file, off, n, "", &d.budget, &out)
 	return out
 }
 
@@ -115,7 +116,7 @@ func invalidUTF8(b []byte) int {
 }
 
 // object decodes one manifest (or each item of a List).
-func (d *decoder) object(file string, off int, n *yaml.Node, path string, b *yamlconv.Budget, out *docResult) {
+func (d *decoder) object(ctx context.Context, file string, off int, n *yaml.Node, path string, b *yamlconv.Budget, out *docResult) {
 	line := n.Line + off
 	fail := func(l int, field, format string, args ...any) {
 		out.problems = append(out.problems, Problem{File: file, Line: l, Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -154,7 +155,7 @@ func (d *decoder) object(file string, off int, n *yaml.Node, path string, b *yam
 		}
 		for i, it := range items.Content {
 			if it = yamlconv.Resolve(it); it != nil {
-				d.object(file, off, it, fmt.Sprintf("%sitems[%d]", prefix(path), i), b, out)
+				d.object(ctx, file, off, it, fmt.Sprintf("%sitems[%d]", prefix(path), i), b, out)
 			}
 		}
 		return
@@ -189,7 +190,43 @@ func (d *decoder) object(file string, off int, n *yaml.Node, path string, b *yam
 		}
 		obj.Meta.Name = obj.Meta.GenerateName
 	}
+	if d.opts.Schemas != nil && (mesh.IsIstioGroup(group) || group == mesh.GroupGatewayAPI) {
+		d.validateSchema(ctx, obj, n, off, path, b)
+	}
 	out.objects = append(out.objects, obj)
+}
+
+// validateSchema checks the object against its kind's published CRD, as an
+// API server would on create, and adds what it finds to the problems
+// decoding found; where both name the same field, decoding's message,
+// which says what was expected, is kept.
+func (d *decoder) validateSchema(ctx context.Context, obj *mesh.Object, n *yaml.Node, off int, path string, b *yamlconv.Budget) {
+	v, _, ok := yamlconv.ToValue(n, path, b)
+	m, isMap := v.(map[string]any)
+	if !ok || !isMap {
+		return // conversion problems were reported while decoding
+	}
+	errs, known := d.opts.Schemas.ValidateOwned(ctx, obj.Group, obj.Version, obj.Kind, m)
+	if !known || len(errs) == 0 {
+		return
+	}
+	seen := make(map[string]bool, len(obj.SchemaErrors))
+	for _, e := range obj.SchemaErrors {
+		seen[e.Path] = true
+	}
+	for _, e := range errs {
+		if seen[e.Path] || (e.Path == "" && strings.Contains(e.Message, "some validation rules were not checked")) {
+			// The API server's note that CEL rules were skipped because
+			// of the errors already reported adds nothing to them.
+			continue
+		}
+		seen[e.Path] = true
+		line := obj.Source.Line
+		if l := yamlconv.LineOf(n, e.Path); l > 0 {
+			line = l + off
+		}
+		obj.SchemaErrors = append(obj.SchemaErrors, mesh.FieldError{Path: e.Path, Line: line, Message: e.Message})
+	}
 }
 
 // decodeInto fills obj from the object's top-level fields.
@@ -214,7 +251,7 @@ func (d *decoder) decodeInto(info mesh.KindInfo, obj *mesh.Object, top map[strin
 		}
 		if err := json.Unmarshal(d.buf.Bytes(), typed); err != nil {
 			fe := jsonFieldError(err, obj.Source.Line)
-			if l := lineOf(n, fe.Path); l > 0 {
+			if l := yamlconv.LineOf(n, fe.Path); l > 0 {
 				fe.Line = l + off
 			}
 			obj.SchemaErrors = append(obj.SchemaErrors, fe)
@@ -277,38 +314,6 @@ func (d *decoder) meta(n *yaml.Node, off int, path string, b *yamlconv.Budget, f
 		return nil, false
 	}
 	return meta, true
-}
-
-// lineOf finds the line of the first value at a dotted field path
-// ("spec.ports.port", as encoding/json names fields, without list indices),
-// searching every element of lists on the way; 0 when none.
-func lineOf(n *yaml.Node, dotted string) int {
-	n = yamlconv.Resolve(n)
-	if n == nil || dotted == "" {
-		return 0
-	}
-	if n.Kind == yaml.SequenceNode {
-		for _, c := range n.Content {
-			if l := lineOf(c, dotted); l > 0 {
-				return l
-			}
-		}
-		return 0
-	}
-	if n.Kind != yaml.MappingNode {
-		return 0
-	}
-	head, rest, _ := strings.Cut(dotted, ".")
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value != head {
-			continue
-		}
-		if rest == "" {
-			return n.Content[i+1].Line
-		}
-		return lineOf(n.Content[i+1], rest)
-	}
-	return 0
 }
 
 // jsonFieldError turns encoding/json's error into a field error.

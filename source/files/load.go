@@ -18,9 +18,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
 
+	"github.com/meshpilot/meshpilot/crd"
 	"github.com/meshpilot/meshpilot/internal/yamlconv"
 	"github.com/meshpilot/meshpilot/mesh"
 )
@@ -35,6 +37,9 @@ type Options struct {
 	MaxDocumentSize int
 	// Limits bound nesting and alias expansion per document.
 	Limits yamlconv.Limits
+	// Schemas, when set, validates Istio and Gateway API objects against
+	// their published CRDs (OpenAPI v3 and CEL rules) as an API server would.
+	Schemas *crd.Set
 	// Workers bounds parallel decoding (default GOMAXPROCS).
 	Workers int
 	Logger  *slog.Logger
@@ -164,26 +169,29 @@ func load(ctx context.Context, inputs []input, opts Options, res *Result) (*Resu
 	}
 	res.Documents = len(jobs)
 
+	// Workers take batches of documents by bumping a shared cursor: no
+	// channel hand-off per document, so both cores stay busy.
+	const batch = 32
 	outs := make([]docResult, len(jobs))
-	work := make(chan job)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < opts.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			d := newDecoder(opts)
-			for j := range work {
-				outs[j.slot] = d.document(j.file, j.c)
+			for ctx.Err() == nil {
+				end := int(next.Add(batch))
+				start := end - batch
+				if start >= len(jobs) {
+					return
+				}
+				for _, j := range jobs[start:min(end, len(jobs))] {
+					outs[j.slot] = d.document(ctx, j.file, j.c)
+				}
 			}
 		}()
 	}
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- j
-	}
-	close(work)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
