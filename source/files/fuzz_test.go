@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshpilot/meshpilot/crd"
 	"github.com/meshpilot/meshpilot/internal/yamlconv"
 )
 
@@ -22,8 +23,14 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Namespace, metadata: {name: x}}]\n"))
+	schemas, err := crd.Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec: {hosts: [a], http: [{timeout: 5}]}\n"))
+	f.Add([]byte("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec: {rules: [{backendRefs: [{name: s}]}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		opts := Options{Limits: yamlconv.Limits{MaxDepth: 50, MaxNodes: 100_000}}
+		opts := Options{Limits: yamlconv.Limits{MaxDepth: 50, MaxNodes: 100_000}, Schemas: schemas}
 		res, err := LoadBytes(context.Background(), []Named{{Name: "fuzz.yaml", Data: data}}, opts)
 		if err != nil {
 			t.Fatalf("load: %v", err)
