@@ -143,6 +143,20 @@ func featuresOf(s *structuralschema.Structural, depth int) schemaFeatures {
 // unknown fields (each reported, as with kubectl's default strict field
 // validation) and defaulted from the schema. ctx is passed to CEL evaluation.
 func (s *Set) Validate(ctx context.Context, group, version, kind string, obj map[string]any) (errs []FieldError, ok bool) {
+	return s.validate(ctx, group, version, kind, obj, false)
+}
+
+// ValidateOwned is Validate for an object the caller hands over: it must
+// hold only the values the apiserver's JSON decoder produces
+// (map[string]any, []any, string, bool, nil, int64 for integers, float64
+// for other numbers), and it is pruned and defaulted in place. It skips
+// Validate's defensive copy, which is most of what validation allocates
+// beyond the libraries' own work.
+func (s *Set) ValidateOwned(ctx context.Context, group, version, kind string, obj map[string]any) (errs []FieldError, ok bool) {
+	return s.validate(ctx, group, version, kind, obj, true)
+}
+
+func (s *Set) validate(ctx context.Context, group, version, kind string, obj map[string]any, owned bool) ([]FieldError, bool) {
 	e := s.kinds[gvk{group, version, kind}]
 	if e == nil {
 		return nil, false
@@ -157,31 +171,10 @@ func (s *Set) Validate(ctx context.Context, group, version, kind string, obj map
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return sortErrors(kv.validate(ctx, obj, false)), true
-}
-
-// ValidateOwned is Validate for an object the caller hands over: it must
-// hold only the values the apiserver's JSON decoder produces
-// (map[string]any, []any, string, bool, nil, int64 for integers, float64
-// for other numbers), and it is pruned and defaulted in place. It skips
-// Validate's defensive copy, which is most of what validation allocates
-// beyond the libraries' own work.
-func (s *Set) ValidateOwned(ctx context.Context, group, version, kind string, obj map[string]any) (errs []FieldError, ok bool) {
-	e := s.kinds[gvk{group, version, kind}]
-	if e == nil {
-		return nil, false
-	}
-	kv, err := e.get()
-	if err != nil {
-		return []FieldError{{Message: "Internal error: " + err.Error()}}, true
-	}
-	if kv == nil {
-		return nil, false
-	}
-	if obj == nil {
+	if obj == nil && owned {
 		obj = map[string]any{}
 	}
-	return sortErrors(kv.validate(ctx, obj, true)), true
+	return sortErrors(kv.validate(ctx, obj, owned)), true
 }
 
 func (kv *kindValidator) validate(ctx context.Context, in map[string]any, owned bool) []FieldError {
