@@ -30,7 +30,8 @@ race:
 ## conformance: score on Istio's own analyzer test table (../shared/conformance/istio-analyzers);
 ## prints "conformance: N passed, M failed" and fails below 100.
 conformance:
-	$(GO) test -count=1 -run TestIstioConformance -v ./analyzers/
+	$(GO) test -count=1 -run 'TestConformanceCLI' -v ./cmd/meshpilot/
+	$(GO) test -count=1 -run 'TestIstioConformance' -v ./analyzers/
 
 demo:
 	$(GO) run ./cmd/meshpilot demo

@@ -112,3 +112,32 @@ func TestEveryCodeHasTestdata(t *testing.T) {
 }
 
 var wantCode = regexp.MustCompile(`"((?:IST|MP)[0-9]{4})"`)
+
+// TestIstioAnalyzerTable checks the Istio → meshpilot analyzer table names
+// real analyzers and covers every analyzer the conformance table exercises.
+func TestIstioAnalyzerTable(t *testing.T) {
+	names := map[string]bool{}
+	for _, a := range analyzers.All() {
+		names[a.Name] = true
+	}
+	for istio, ours := range conformance.IstioAnalyzers {
+		for _, n := range ours {
+			if !names[n] {
+				t.Errorf("%s maps to unknown analyzer %s", istio, n)
+			}
+		}
+	}
+	dir := conformance.FindDir(".")
+	if dir == "" {
+		t.Skip("SKIPPED: conformance cases not found")
+	}
+	cases, err := conformance.ReadCases(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if _, ok := conformance.IstioAnalyzers[c.Analyzer]; !ok {
+			t.Errorf("case %s: Istio analyzer %s is not mapped", c.Index, c.Analyzer)
+		}
+	}
+}

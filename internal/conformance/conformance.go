@@ -153,19 +153,71 @@ func run(ctx context.Context, dir string, c Case, analyzers []*analysis.Analyzer
 	return r
 }
 
-// forCase narrows analyzers to the one implementing the case's Istio
-// analyzer (ours are named like Istio's without the "Analyzer" suffix), as
-// Istio's own table runs one analyzer per case: codes such as IST0101 come
-// from several analyzers, whose findings would otherwise count against each
-// other's cases. When none matches, every analyzer runs.
+// IstioAnalyzers maps each analyzer of istioctl that the conformance table
+// exercises to the meshpilot analyzers that implement it.
+var IstioAnalyzers = map[string][]string{
+	"annotations.AlphaAnalyzer":                            {"annotations.Alpha"},
+	"annotations.K8sAnalyzer":                              {"annotations.K8s"},
+	"applicationUID.Analyzer":                              {"applicationuid.ApplicationUID"},
+	"auth.AuthorizationPoliciesAnalyzer":                   {"auth.AuthorizationPolicies"},
+	"authn.BlockedCIDRsAnalyzer":                           {"authn.BlockedCIDRs"},
+	"conditions.ConditionAnalyzer":                         {"conditions.Negative"},
+	"deployment.MultiServiceAnalyzer":                      {"deployment.MultiService"},
+	"deprecation.DeprecationAnalyzer":                      {"deprecation.Fields"},
+	"destinationrule.CaCertificateAnalyzer":                {"destinationrule.CaCertificate"},
+	"destinationrule.SubsetSelectPodAnalyzer":              {"destinationrule.SubsetSelectPod"},
+	"envoyfilter.EnvoyPatchAnalyzer":                       {"envoyfilter.Patches"},
+	"externalcontrolplane.ExternalControlPlaneAnalyzer":    {"externalcontrolplane.ExternalControlPlane"},
+	"gateway.CertificateAnalyzer":                          {"gateway.Certificate"},
+	"gateway.ConflictingGatewayAnalyzer":                   {"gateway.ConflictingGateway"},
+	"gateway.IngressGatewayPortAnalyzer":                   {"gateway.IngressGatewayPort"},
+	"gateway.SecretAnalyzer":                               {"gateway.Secret"},
+	"injection.Analyzer":                                   {"injection.Injection"},
+	"injection.ImageAnalyzer":                              {"injection.Image"},
+	"injection.ImageAutoAnalyzer":                          {"injection.ImageAuto"},
+	"k8sgateway.CRDVersionAnalyzer":                        {"k8sgateway.CRDVersion"},
+	"k8sgateway.SelectorAnalyzer":                          {"k8sgateway.Selector"},
+	"meshnetworks.MeshNetworksAnalyzer":                    {"meshnetworks.ServiceRegistries"},
+	"schema.ValidationAnalyzer.VirtualService":             {"schema.Validation", "routerules.Shadowed"},
+	"service.PortNameAnalyzer":                             {"service.PortName"},
+	"serviceentry.Analyzer":                                {"serviceentry.Addresses"},
+	"serviceentry.ConflictingServiceEntryProtocolAnalyzer": {"serviceentry.ConflictingProtocols"},
+	"sidecar.SelectorAnalyzer":                             {"sidecar.Selector"},
+	"telemetry.DefaultSelectorAnalyzer":                    {"telemetry.DefaultSelectors"},
+	"telemetry.LightstepAnalyzer":                          {"telemetry.Lightstep"},
+	"telemetry.ProviderAnalyzer":                           {"telemetry.Providers"},
+	"telemetry.SelectorAnalyzer":                           {"telemetry.Selectors"},
+	"virtualservice.ConflictingMeshGatewayHostsAnalyzer":   {"virtualservice.ConflictingMeshGatewayHosts"},
+	"virtualservice.DestinationHostAnalyzer":               {"virtualservice.DestinationHost"},
+	"virtualservice.DestinationRuleAnalyzer":               {"virtualservice.DestinationRule"},
+	"virtualservice.GatewayAnalyzer":                       {"virtualservice.Gateway"},
+	"virtualservice.JWTClaimRouteAnalyzer":                 {"virtualservice.JWTClaimRoute"},
+	"webhook.Analyzer":                                     {"webhook.Webhook"},
+}
+
+// forCase narrows analyzers to those implementing the case's Istio
+// analyzer (IstioAnalyzers), as Istio's own table runs one analyzer per
+// case: codes such as IST0101 come from several analyzers, whose findings
+// would otherwise count against each other's cases. An unmapped analyzer
+// runs them all.
 func forCase(analyzers []*analysis.Analyzer, istioName string) []*analysis.Analyzer {
+	names := IstioAnalyzers[istioName]
+	var out []*analysis.Analyzer
 	for _, a := range analyzers {
-		if a.Name == istioName || a.Name+"Analyzer" == istioName {
-			return []*analysis.Analyzer{a}
+		for _, n := range names {
+			if a.Name == n {
+				out = append(out, a)
+			}
 		}
 	}
-	return analyzers
+	if len(out) == 0 {
+		return analyzers
+	}
+	return out
 }
+
+// Diff returns the multiset differences want−got and got−want.
+func Diff(want, got []string) (missing, extra []string) { return diff(want, got) }
 
 // diff returns the multiset differences want−got and got−want.
 func diff(want, got []string) (missing, extra []string) {
