@@ -47,8 +47,8 @@ func TestLoadTestdata(t *testing.T) {
 	}{
 		{
 			file:         "multi.yaml",
-			wantObjects:  []string{"Service shop/a@2", "VirtualService shop/a@12", "ConfigMap shop/c@27"},
-			wantProblems: []string{"multi.yaml:24: invalid YAML"},
+			wantObjects:  []string{"Service shop/a@2", "VirtualService shop/a@12", "ConfigMap shop/c@27", "ConfigMap shop/last@37"},
+			wantProblems: []string{"multi.yaml:24: invalid YAML", "multi.yaml:34: invalid YAML"},
 		},
 		{
 			file:        "list.json",
