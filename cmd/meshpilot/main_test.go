@@ -39,6 +39,8 @@ func TestExitCodes(t *testing.T) {
 		{"explain", []string{"explain", "ist0101"}, "", exitOK, "ReferencedResourceNotFound", ""},
 		{"explain unknown", []string{"explain", "IST9999"}, "", exitInput, "", "unknown code"},
 		{"analyzers", []string{"analyzers"}, "", exitOK, "schema.Validation", ""},
+		{"duplicate across files", []string{"analyze", "--only", "MP0002", "testdata/mesh.yaml", "testdata/dup.yaml"}, "", exitFindings,
+			"VirtualService shop/cart is defined twice: at testdata/mesh.yaml:20 and at testdata/dup.yaml:1", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
