@@ -12,11 +12,20 @@ var (
 		Fix: "Keep one definition: delete the other or rename it."}
 )
 
-// MP lists meshpilot's own codes.
+// MP lists meshpilot's own core codes (MP0xxx).
 var MP = []*analysis.Code{KubernetesSchemaError, DuplicateResource}
 
-// All lists every code, IST first.
-func All() []*analysis.Code { return append(append([]*analysis.Code{}, IST...), MP...) }
+// All lists every code: IST first, then meshpilot's by family. Code ranges:
+// MP0xxx core, MP1xxx resilience, MP2xxx security, MP3xxx Kiali checks
+// istioctl lacks, MP4xxx ambient, Gateway API and Inference Extension,
+// MP5xxx guardrails.
+func All() []*analysis.Code {
+	var out []*analysis.Code
+	for _, family := range [][]*analysis.Code{IST, MP, Resilience, Security, Kiali, Ambient, Guardrail} {
+		out = append(out, family...)
+	}
+	return out
+}
 
 // Lookup finds a code by ID ("IST0101") or name, or returns nil.
 func Lookup(idOrName string) *analysis.Code {

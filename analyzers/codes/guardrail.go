@@ -1,0 +1,6 @@
+package codes
+
+import "github.com/meshpilot/meshpilot/analysis"
+
+// Guardrail lists the organisation guardrail findings (MP5xxx).
+var Guardrail = []*analysis.Code{}
