@@ -128,13 +128,20 @@ func NewFinding(code *Code, obj *mesh.Object, msg string) Finding {
 // Fix is a suggested change: alternatives, at most one applied.
 type Fix struct {
 	Message string `json:"message"` // verb phrase: "set a 2s timeout"
-	Edits   []Edit `json:"edits"`
+	// Explanation says in plain English what the change does and why,
+	// rendered deterministically from the edits and the evidence: "Adds a
+	// 3s timeout to route default of VirtualService shop/payments: calls
+	// slower than 3s now fail with 504 instead of holding a connection."
+	Explanation string `json:"explanation"`
+	Edits       []Edit `json:"edits"`
 }
 
 // Edit sets (or, with Delete, removes) the value at a path of an object.
+// Value holds JSON-shaped data (string, bool, float64/int, []any,
+// map[string]any).
 type Edit struct {
-	Resource string `json:"resource"`
-	Path     string `json:"path"` // JSON pointer into the object
+	Resource string `json:"resource"` // "Kind namespace/name", as Finding.Resource
+	Path     string `json:"path"`     // JSON pointer into the object: "/spec/http/0/timeout"
 	Value    any    `json:"value,omitempty"`
 	Delete   bool   `json:"delete,omitempty"`
 }
