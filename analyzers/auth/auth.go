@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"fmt"
 	"strings"
 
 	security "istio.io/api/security/v1beta1"
@@ -73,22 +74,25 @@ func (c *checker) checkWorkloads(o *mesh.Object, ap *security.AuthorizationPolic
 			return
 		}
 		if !c.anyInMesh(c.snap.SelectWorkloads("", sel.GetMatchLabels())) {
-			c.p.Reportf(codes.NoMatchingWorkloadsFound, o,
-				"the mesh-wide policy's selector %s matches no mesh workload in any namespace", formatSelector(sel.GetMatchLabels()))
+			finding := analysis.NewFinding(codes.NoMatchingWorkloadsFound, o, fmt.Sprintf("the mesh-wide policy's selector %s matches no mesh workload in any namespace", formatSelector(sel.GetMatchLabels())))
+			finding.Equivalents = []string{"KIA0004"}
+			c.p.Report(finding)
 		}
 		return
 	}
 	if sel == nil {
 		if !c.namespaceInMesh(ns) {
-			c.p.Reportf(codes.NoMatchingWorkloadsFound, o,
-				"the namespace-wide policy applies to no workload: namespace %s has no mesh workload (with a sidecar or in ambient mode)", ns)
+			finding := analysis.NewFinding(codes.NoMatchingWorkloadsFound, o, fmt.Sprintf("the namespace-wide policy applies to no workload: namespace %s has no mesh workload (with a sidecar or in ambient mode)", ns))
+			finding.Equivalents = []string{"KIA0004"}
+			c.p.Report(finding)
 		}
 		return
 	}
 	if !c.anyInMesh(c.snap.SelectWorkloads(ns, sel.GetMatchLabels())) {
-		c.p.Reportf(codes.NoMatchingWorkloadsFound, o,
-			"the selector %s matches no mesh workload (with a sidecar or in ambient mode) in namespace %s",
-			formatSelector(sel.GetMatchLabels()), ns)
+		finding := analysis.NewFinding(codes.NoMatchingWorkloadsFound, o, fmt.Sprintf("the selector %s matches no mesh workload (with a sidecar or in ambient mode) in namespace %s",
+			formatSelector(sel.GetMatchLabels()), ns))
+		finding.Equivalents = []string{"KIA0004"}
+		c.p.Report(finding)
 	}
 }
 
@@ -143,8 +147,9 @@ func (c *checker) checkNamespaces(o *mesh.Object, ap *security.AuthorizationPoli
 						continue
 					}
 					reported[expr] = true
-					c.p.Reportf(codes.ReferencedResourceNotFound, o,
-						"rules[%d].from[%d].source.%s: %q matches no namespace", i, j, field.name, expr)
+					finding := analysis.NewFinding(codes.ReferencedResourceNotFound, o, fmt.Sprintf("rules[%d].from[%d].source.%s: %q matches no namespace", i, j, field.name, expr))
+					finding.Equivalents = []string{"KIA0101"}
+					c.p.Report(finding)
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package destinationrule
 
 import (
+	"fmt"
 	networking "istio.io/api/networking/v1alpha3"
 	corev1 "k8s.io/api/core/v1"
 
@@ -32,8 +33,9 @@ func runSubsetSelectPod(p *analysis.Pass) (any, error) {
 		}
 		e := reg.lookup(o.Namespace(), dr.GetExportTo(), dr.GetHost())
 		if e == nil {
-			p.Reportf(codes.UnknownDestinationRuleHost, o,
-				"host %q matches no Service or ServiceEntry visible from namespace %s", dr.GetHost(), o.Namespace())
+			finding := analysis.NewFinding(codes.UnknownDestinationRuleHost, o, fmt.Sprintf("host %q matches no Service or ServiceEntry visible from namespace %s", dr.GetHost(), o.Namespace()))
+			finding.Equivalents = []string{"KIA0202"}
+			p.Report(finding)
 			continue
 		}
 		if len(dr.GetSubsets()) == 0 {
@@ -54,8 +56,9 @@ func runSubsetSelectPod(p *analysis.Pass) (any, error) {
 		}
 		for _, name := range names {
 			if !pods.any(byName[name]) {
-				p.Reportf(codes.DestinationRuleSubsetNotSelectPods, o,
-					"subset %q selects no pod: no workload in any namespace has labels %s", name, labelString(byName[name]))
+				finding := analysis.NewFinding(codes.DestinationRuleSubsetNotSelectPods, o, fmt.Sprintf("subset %q selects no pod: no workload in any namespace has labels %s", name, labelString(byName[name])))
+				finding.Equivalents = []string{"KIA0203"}
+				p.Report(finding)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -80,9 +81,10 @@ func runConflictingGateway(p *analysis.Pass) (any, error) {
 			if more {
 				names += " and more"
 			}
-			p.Reportf(codes.ConflictingGateways, o,
-				"server %d claims host(s) %s on port %d of the workloads of %s, already claimed by gateway(s) %s",
-				i, strings.Join(srv.GetHosts(), ", "), port, describeSelector(gw.GetSelector()), names)
+			finding := analysis.NewFinding(codes.ConflictingGateways, o, fmt.Sprintf("server %d claims host(s) %s on port %d of the workloads of %s, already claimed by gateway(s) %s",
+				i, strings.Join(srv.GetHosts(), ", "), port, describeSelector(gw.GetSelector()), names))
+			finding.Equivalents = []string{"KIA0301"}
+			p.Report(finding)
 		}
 	}
 	return nil, nil

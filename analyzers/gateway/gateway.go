@@ -71,8 +71,10 @@ func runSelector(p *analysis.Pass) (any, error) {
 			sel.bySelector[key] = ws
 		}
 		if len(ws) == 0 {
-			p.Reportf(codes.ReferencedResourceNotFound, o, "%s matches no workload: no pod or pod template in any namespace carries these labels",
-				describeSelector(gw.GetSelector()))
+			finding := analysis.NewFinding(codes.ReferencedResourceNotFound, o, fmt.Sprintf("%s matches no workload: no pod or pod template in any namespace carries these labels",
+				describeSelector(gw.GetSelector())))
+			finding.Equivalents = []string{"KIA0302"}
+			p.Report(finding)
 		}
 	}
 	return sel, nil

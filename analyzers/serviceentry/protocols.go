@@ -75,9 +75,10 @@ func runProtocols(p *analysis.Pass) (any, error) {
 				continue
 			}
 			reported[d.entry] = true
-			p.Reportf(codes.ConflictingServiceEntryProtocol, d.entry,
-				"host %s port %d is declared with protocols %s by ServiceEntries %s%s: only one protocol takes effect",
-				k.host, k.port, strings.Join(protocols, ", "), strings.Join(entries, ", "), scopeNote(k.scope))
+			finding := analysis.NewFinding(codes.ConflictingServiceEntryProtocol, d.entry, fmt.Sprintf("host %s port %d is declared with protocols %s by ServiceEntries %s%s: only one protocol takes effect",
+				k.host, k.port, strings.Join(protocols, ", "), strings.Join(entries, ", "), scopeNote(k.scope)))
+			finding.Equivalents = []string{"KIA1212"}
+			p.Report(finding)
 		}
 	}
 	return nil, nil

@@ -55,8 +55,9 @@ func run(p *analysis.Pass) (any, error) {
 		}
 		selected := snap.SelectWorkloads(o.Namespace(), labels)
 		if len(selected) == 0 {
-			p.Reportf(codes.ReferencedResourceNotFound, o,
-				"the workload selector %s matches no workload in namespace %s", mesh.FormatLabels(labels), o.Namespace())
+			finding := analysis.NewFinding(codes.ReferencedResourceNotFound, o, fmt.Sprintf("the workload selector %s matches no workload in namespace %s", mesh.FormatLabels(labels), o.Namespace()))
+			finding.Equivalents = []string{"KIA0004"}
+			p.Report(finding)
 			continue
 		}
 		for _, w := range selected {
@@ -87,9 +88,10 @@ func run(p *analysis.Pass) (any, error) {
 			continue
 		}
 		for _, o := range c.sidecars {
-			p.Reportf(codes.ConflictingSidecarWorkloadSelectors, o,
-				"workload %s in namespace %s is selected by several Sidecars (%s): which one applies is undefined",
-				workloadName(c.w), c.w.Namespace, names(c.sidecars))
+			finding := analysis.NewFinding(codes.ConflictingSidecarWorkloadSelectors, o, fmt.Sprintf("workload %s in namespace %s is selected by several Sidecars (%s): which one applies is undefined",
+				workloadName(c.w), c.w.Namespace, names(c.sidecars)))
+			finding.Equivalents = []string{"KIA0003"}
+			p.Report(finding)
 		}
 	}
 
@@ -114,9 +116,10 @@ func run(p *analysis.Pass) (any, error) {
 			continue
 		}
 		for _, o := range list {
-			p.Reportf(codes.MultipleSidecarsWithoutWorkloadSelectors, o,
-				"namespace %s has several Sidecars without a workload selector (%s): which one applies is undefined",
-				ns, names(list))
+			finding := analysis.NewFinding(codes.MultipleSidecarsWithoutWorkloadSelectors, o, fmt.Sprintf("namespace %s has several Sidecars without a workload selector (%s): which one applies is undefined",
+				ns, names(list)))
+			finding.Equivalents = []string{"KIA0002"}
+			p.Report(finding)
 		}
 	}
 	return nil, nil

@@ -1,6 +1,7 @@
 package virtualservice
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -95,9 +96,10 @@ func runConflictingMeshGatewayHosts(p *analysis.Pass) (any, error) {
 		if len(hosts) > 1 {
 			noun = "hosts"
 		}
-		p.Reportf(codes.ConflictingMeshGatewayVirtualServiceHosts, vs.obj,
-			"mesh gateway %s %s also claimed by VirtualService %s; which routes sidecars apply is undefined",
-			noun, quoteList(sortedKeys(hosts)), list)
+		finding := analysis.NewFinding(codes.ConflictingMeshGatewayVirtualServiceHosts, vs.obj, fmt.Sprintf("mesh gateway %s %s also claimed by VirtualService %s; which routes sidecars apply is undefined",
+			noun, quoteList(sortedKeys(hosts)), list))
+		finding.Equivalents = []string{"KIA1106"}
+		p.Report(finding)
 	}
 	return nil, nil
 }

@@ -1,6 +1,7 @@
 package virtualservice
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -156,9 +157,10 @@ func checkDestinations(p *analysis.Pass, reg *registry, vs virtualService) {
 		}
 		t := reg.lookup(cluster, ns, vs.spec.GetExportTo(), host)
 		if t == nil {
-			p.Reportf(codes.ReferencedResourceNotFound, vs.obj,
-				"%s host %q of %s is not the host of any Service or ServiceEntry visible from namespace %s",
-				kind, host, d.where, ns)
+			finding := analysis.NewFinding(codes.ReferencedResourceNotFound, vs.obj, fmt.Sprintf("%s host %q of %s is not the host of any Service or ServiceEntry visible from namespace %s",
+				kind, host, d.where, ns))
+			finding.Equivalents = []string{"KIA1101"}
+			p.Report(finding)
 			continue
 		}
 		port := d.dest.GetPort()

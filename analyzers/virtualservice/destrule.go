@@ -1,6 +1,7 @@
 package virtualservice
 
 import (
+	"fmt"
 	"strings"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -52,9 +53,10 @@ func runDestinationRule(p *analysis.Pass) (any, error) {
 			if defined[serviceSubset{vs.obj.Source.Cluster, ns, name, subset}] {
 				continue
 			}
-			p.Reportf(codes.ReferencedResourceNotFound, vs.obj,
-				"subset %q of host %q (%s) is not defined by any DestinationRule for %s/%s",
-				subset, d.dest.GetHost(), d.where, ns, name)
+			finding := analysis.NewFinding(codes.ReferencedResourceNotFound, vs.obj, fmt.Sprintf("subset %q of host %q (%s) is not defined by any DestinationRule for %s/%s",
+				subset, d.dest.GetHost(), d.where, ns, name))
+			finding.Equivalents = []string{"KIA1107"}
+			p.Report(finding)
 		}
 	}
 	return nil, nil

@@ -1,6 +1,7 @@
 package virtualservice
 
 import (
+	"fmt"
 	"strings"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -67,8 +68,9 @@ func checkGatewayRef(p *analysis.Pass, gateways objectIndex, vs virtualService, 
 		}
 		return
 	}
-	p.Reportf(codes.ReferencedResourceNotFound, vs.obj,
-		"gateway %q does not exist: there is no Gateway %s/%s", ref, ns, name)
+	finding := analysis.NewFinding(codes.ReferencedResourceNotFound, vs.obj, fmt.Sprintf("gateway %q does not exist: there is no Gateway %s/%s", ref, ns, name))
+	finding.Equivalents = []string{"KIA1102"}
+	p.Report(finding)
 	// A missing gateway accepts no host either, as istioctl reports.
 	reportHostsNotInGateway(p, vs, "Gateway", ns, name)
 }
