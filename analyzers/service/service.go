@@ -3,6 +3,8 @@
 package service
 
 import (
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -49,14 +51,18 @@ func runPortName(p *analysis.Pass) (any, error) {
 			checkExternalName(p, o, svc)
 			continue
 		}
-		for _, port := range svc.Spec.Ports {
+		for i, port := range svc.Spec.Ports {
 			if portProtocol(port) != "" {
 				continue
 			}
-			p.Reportf(codes.PortNameIsNotUnderNamingConvention, o,
-				"%s of service %s/%s does not declare its protocol, so Istio sniffs it; name it "+
-					"<protocol>[-<suffix>] (for example http-%s or tcp-%s) or set appProtocol",
-				describePort(port), o.Namespace(), o.Name(), suffix(port), suffix(port))
+			finding := analysis.NewFinding(codes.PortNameIsNotUnderNamingConvention, o, fmt.Sprintf("%s of service %s/%s does not declare its protocol, so Istio sniffs it; name it "+
+				"<protocol>[-<suffix>] (for example http-%s or tcp-%s) or set appProtocol",
+				describePort(port), o.Namespace(), o.Name(), suffix(port), suffix(port)))
+			finding.Equivalents = []string{kialiPortCode(port)}
+			if fx, ok := renameFix(o, i, port); ok {
+				finding.Fixes = append(finding.Fixes, fx)
+			}
+			p.Report(finding)
 		}
 	}
 	return nil, nil
@@ -144,3 +150,62 @@ func suffix(port corev1.ServicePort) string {
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+// kialiPortCode is Kiali's code for a port without a protocol: a bad
+// appProtocol (KIA0602) or, without one, a bad name (KIA0601).
+func kialiPortCode(port corev1.ServicePort) string {
+	if port.AppProtocol != nil {
+		return "KIA0602"
+	}
+	return "KIA0601"
+}
+
+// wellKnownHTTP are the only ports whose protocol a fix dares to name: the
+// IANA ports of HTTP and HTTPS, as the Service port or a numeric
+// targetPort. Others (8080 included: proxies, admin consoles and gRPC live
+// there too) get no fix, since a wrong protocol breaks traffic that sniffing
+// handles today.
+var wellKnownHTTP = map[int32]string{80: "http", 443: "https"}
+
+// ianaSvcName is Kubernetes' rule for a port name (with the length checked
+// apart): lower-case letters, digits and single inner hyphens.
+var ianaSvcName = regexp.MustCompile(`^[a-z0-9]([a-z0-9]|-[a-z0-9])*$`)
+
+// renameFix proposes "<protocol>-<name>" for port i when its protocol is
+// certain enough: no appProtocol (which overrides the name anyway), a
+// well-known HTTP(S) port, and a new name Kubernetes accepts (at most 15
+// characters).
+func renameFix(o *mesh.Object, i int, port corev1.ServicePort) (analysis.Fix, bool) {
+	if port.AppProtocol != nil || port.Protocol == corev1.ProtocolSCTP {
+		return analysis.Fix{}, false
+	}
+	number := port.Port
+	proto, ok := wellKnownHTTP[number]
+	if !ok && port.TargetPort.IntVal != 0 {
+		number = port.TargetPort.IntVal
+		proto, ok = wellKnownHTTP[number]
+	}
+	if !ok {
+		return analysis.Fix{}, false
+	}
+	name := proto
+	if port.Name != "" {
+		name = proto + "-" + strings.ToLower(port.Name)
+	}
+	if len(name) > 15 || !ianaSvcName.MatchString(name) {
+		return analysis.Fix{}, false
+	}
+	upper := strings.ToUpper(proto)
+	verb, to, refs := "Names", "", "" // an unnamed port: nothing refers to it by name
+	if port.Name != "" {
+		verb, to, refs = "Renames", " to", " Anything that refers to the port by its old name (an Ingress backend, a "+
+			"Prometheus ServiceMonitor) must be renamed with it."
+	}
+	return analysis.Fix{
+		Message: fmt.Sprintf("name port %d %q", port.Port, name),
+		Explanation: fmt.Sprintf("%s %s of Service %s/%s%s %q: Istio then handles its traffic as %s without "+
+			"sniffing it (%d is %s's well-known port).%s",
+			verb, describePort(port), o.Namespace(), o.Name(), to, name, upper, number, upper, refs),
+		Edits: []analysis.Edit{{Resource: o.Ref().String(), Path: "/spec/ports/" + strconv.Itoa(i) + "/name", Value: name}},
+	}, true
+}
