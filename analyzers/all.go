@@ -3,6 +3,7 @@ package analyzers
 
 import (
 	"github.com/meshpilot/meshpilot/analysis"
+	"github.com/meshpilot/meshpilot/analyzers/ambient"
 	"github.com/meshpilot/meshpilot/analyzers/annotations"
 	"github.com/meshpilot/meshpilot/analyzers/applicationuid"
 	"github.com/meshpilot/meshpilot/analyzers/auth"
@@ -14,11 +15,16 @@ import (
 	"github.com/meshpilot/meshpilot/analyzers/envoyfilter"
 	"github.com/meshpilot/meshpilot/analyzers/externalcontrolplane"
 	"github.com/meshpilot/meshpilot/analyzers/gateway"
+	"github.com/meshpilot/meshpilot/analyzers/gatewayapi"
+	"github.com/meshpilot/meshpilot/analyzers/inference"
 	"github.com/meshpilot/meshpilot/analyzers/injection"
 	"github.com/meshpilot/meshpilot/analyzers/k8sgateway"
+	"github.com/meshpilot/meshpilot/analyzers/kiali"
 	"github.com/meshpilot/meshpilot/analyzers/meshnetworks"
+	"github.com/meshpilot/meshpilot/analyzers/resilience"
 	"github.com/meshpilot/meshpilot/analyzers/routerules"
 	"github.com/meshpilot/meshpilot/analyzers/schema"
+	"github.com/meshpilot/meshpilot/analyzers/security"
 	"github.com/meshpilot/meshpilot/analyzers/service"
 	"github.com/meshpilot/meshpilot/analyzers/serviceentry"
 	"github.com/meshpilot/meshpilot/analyzers/sidecar"
@@ -53,6 +59,12 @@ func All() []*analysis.Analyzer {
 		virtualservice.Analyzers,
 		gateway.Analyzers,
 		destinationrule.Analyzers,
+		security.Analyzers,
+		ambient.Analyzers,
+		gatewayapi.Analyzers,
+		inference.Analyzers,
+		kiali.Analyzers,
+		resilience.Analyzers,
 	} {
 		out = append(out, family...)
 	}

@@ -55,9 +55,11 @@ func Generate(o Options) *Mesh {
 	var b bytes.Buffer
 	b.Grow(o.Services * 1400)
 	nsCount := (o.Services + o.PerNamespace - 1) / o.PerNamespace
+	b.WriteString(meshTmpl)
+	m.Docs += 2
 	for n := 0; n < nsCount; n++ {
 		fmt.Fprintf(&b, nsTmpl, nsName(n))
-		m.Docs++
+		m.Docs += 2
 	}
 	planted := 0
 	for i := 0; i < o.Services; i++ {
@@ -81,12 +83,48 @@ func Generate(o Options) *Mesh {
 
 func nsName(n int) string { return fmt.Sprintf("team-%03d", n) }
 
+// meshTmpl is the control plane's namespace and a mesh-wide STRICT mTLS
+// policy: the generated mesh is a well-run one, except for its planted
+// defects.
+const meshTmpl = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: istio-system
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata:
+  name: default
+  namespace: istio-system
+spec:
+  mtls:
+    mode: STRICT
+---
+`
+
+// nsTmpl is a namespace labelled for injection, with a policy that allows
+// calls from its own workloads and the ingress gateway.
 const nsTmpl = `apiVersion: v1
 kind: Namespace
 metadata:
-  name: %s
+  name: %[1]s
   labels:
     istio-injection: enabled
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: allow-team
+  namespace: %[1]s
+spec:
+  action: ALLOW
+  rules:
+  - from:
+    - source:
+        namespaces: ["%[1]s", "istio-system"]
+    to:
+    - operation:
+        methods: ["GET", "POST"]
 ---
 `
 
@@ -132,7 +170,7 @@ func (s service) write(b *bytes.Buffer) {
 	}
 	extraPort := ""
 	if s.defect == defMultiPortNoPort {
-		extraPort = fmt.Sprintf("\n  - name: grpc-admin\n    port: %d\n    targetPort: %d", s.port+1000, s.port+1000)
+		extraPort = fmt.Sprintf("\n  - name: grpc-admin\n    port: %d", s.port+1000)
 	}
 	fmt.Fprintf(b, `apiVersion: v1
 kind: Service
@@ -144,14 +182,18 @@ spec:
     app: %[1]s
   ports:
   - name: %[3]s
-    port: %[4]d
-    targetPort: %[4]d%[5]s
+    port: %[4]d%[5]s
 ---
 `, s.name, s.ns, portName, s.port, extraPort)
 
-	security := ""
+	// containerExtra: the second port's container port, or the planted
+	// UID 1337.
+	containerExtra := ""
+	if s.defect == defMultiPortNoPort {
+		containerExtra = fmt.Sprintf("\n        - containerPort: %d", s.port+1000)
+	}
 	if s.defect == defUID1337 {
-		security = "\n        securityContext:\n          runAsUser: 1337"
+		containerExtra = "\n        securityContext:\n          runAsUser: 1337"
 	}
 	fmt.Fprintf(b, `apiVersion: apps/v1
 kind: Deployment
@@ -171,9 +213,11 @@ spec:
     spec:
       containers:
       - name: app
-        image: example/%[1]s:1.4.2%[5]s
+        image: example/%[1]s:1.4.2
+        ports:
+        - containerPort: %[4]d%[5]s
 ---
-`, s.name, s.ns, s.replicas, s.port, security)
+`, s.name, s.ns, s.replicas, s.port, containerExtra)
 
 	host, subset2 := s.name, "v2"
 	switch s.defect {

@@ -14,6 +14,7 @@ import (
 	"github.com/meshpilot/meshpilot/analysis"
 	"github.com/meshpilot/meshpilot/analyzers"
 	"github.com/meshpilot/meshpilot/analyzers/codes"
+	"github.com/meshpilot/meshpilot/analyzers/guardrail"
 	"github.com/meshpilot/meshpilot/crd"
 	"github.com/meshpilot/meshpilot/demo"
 	"github.com/meshpilot/meshpilot/mesh"
@@ -32,6 +33,11 @@ type analyzeFlags struct {
 	maxFileMiB   int64
 	color        string
 	demo         bool
+	policy       string
+	diff         bool
+	// then, when set, receives the analysis instead of the report being
+	// written (the fix command).
+	then func(context.Context, *analyzed) error
 }
 
 func newAnalyzeCmd(s streams) *cobra.Command {
@@ -89,6 +95,8 @@ func addAnalyzeFlags(fs *pflag.FlagSet, f *analyzeFlags) {
 	fs.Int64Var(&f.maxFileMiB, "max-file-size", files.DefaultMaxFileSize>>20, "largest input file read, in MiB")
 	fs.StringVar(&f.color, "color", "auto", "colour text output: auto|always|never")
 	fs.BoolVar(&f.demo, "demo", false, "analyze the embedded demo mesh instead of PATHs")
+	fs.BoolVar(&f.diff, "diff", false, "after the report, show each finding's first fix as a unified diff of its file (nothing is written)")
+	fs.StringVar(&f.policy, "policy", "", "GuardrailPolicy file: report what breaks its limits and rules, and withhold fixes that would")
 }
 
 func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string) error {
@@ -99,10 +107,20 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	if !contains(report.Formats, f.output) && f.output != "md" {
 		return &exitError{code: exitInput, err: fmt.Errorf("unknown output format %q (want %s)", f.output, strings.Join(report.Formats, ", "))}
 	}
+	if f.diff && f.output != "text" {
+		return &exitError{code: exitInput, err: errors.New("--diff needs text output (-o text)")}
+	}
 	if f.namespace != "" && f.allNS {
 		return &exitError{code: exitInput, err: errors.New("--namespace and --all-namespaces are mutually exclusive")}
 	}
 	all := analyzers.All()
+	policy, err := loadPolicy(s.err, f.policy)
+	if err != nil {
+		return err
+	}
+	if policy != nil {
+		all = append(all, guardrail.Analyzer(policy))
+	}
 	sel, err := analysis.Select(all, f.only, f.skip)
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
@@ -158,6 +176,7 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	if err != nil {
 		return &exitError{code: exitInternal, err: err}
 	}
+	guardrail.FilterFixes(policy, snap, findings)
 	tm.mark("analyze")
 	rep := &report.Report{Findings: findings, Version: version, Rules: map[string]*analysis.Code{}}
 	for _, c := range codes.All() {
@@ -179,8 +198,14 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	if len(res.Unmodeled) > 0 {
 		fmt.Fprintf(s.err, "note: skipped %s\n", describeUnmodeled(res.Unmodeled))
 	}
+	if f.then != nil {
+		return f.then(ctx, &analyzed{snap: snap, findings: findings, problems: len(problems), read: sourceReader(f.demo)})
+	}
 	if err := report.Write(s.out, f.output, rep, report.Options{Color: useColor(f.color, s.out)}); err != nil {
 		return &exitError{code: exitInternal, err: err}
+	}
+	if f.diff {
+		writeFixDiffs(s.out, &analyzed{snap: snap, findings: findings, read: sourceReader(f.demo)})
 	}
 	tm.mark("report")
 	if len(problems) > 0 {
