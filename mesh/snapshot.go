@@ -33,6 +33,9 @@ type Snapshot struct {
 	wlByNS        map[string][]*Workload
 	wlByLabel     map[nsLabel][]*Workload
 
+	fqdnMu sync.RWMutex
+	fqdns  map[[2]string]string
+
 	hostsOnce sync.Once
 	hosts     map[string][]*ServiceHost
 	wildcards []*ServiceHost
@@ -54,6 +57,7 @@ func New(objects []*Object, opts Options) *Snapshot {
 		MeshConfig:   opts.MeshConfig,
 		MeshNetworks: opts.MeshNetworks,
 		DomainSuffix: opts.DomainSuffix,
+		fqdns:        map[[2]string]string{},
 	}
 	if s.MeshConfig != nil {
 		s.MeshConfigGiven = true
@@ -141,11 +145,21 @@ func (s *Snapshot) RootNamespace() string {
 // does: "reviews" in "default" is "reviews.default.svc.cluster.local";
 // names with a dot, wildcards and "*" are kept as written.
 func (s *Snapshot) FQDN(host, namespace string) string {
-	if host == "" || strings.HasPrefix(host, "*") {
+	if host == "" || strings.HasPrefix(host, "*") || strings.Contains(host, ".") {
 		return host
 	}
-	if !strings.Contains(host, ".") {
-		return host + "." + namespace + ".svc." + s.DomainSuffix
+	// Checks ask for the same few thousand names over and over: build each
+	// once.
+	k := [2]string{host, namespace}
+	s.fqdnMu.RLock()
+	full, ok := s.fqdns[k]
+	s.fqdnMu.RUnlock()
+	if ok {
+		return full
 	}
-	return host
+	full = host + "." + namespace + ".svc." + s.DomainSuffix
+	s.fqdnMu.Lock()
+	s.fqdns[k] = full
+	s.fqdnMu.Unlock()
+	return full
 }

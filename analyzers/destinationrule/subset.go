@@ -66,6 +66,12 @@ func runSubsetSelectPod(p *analysis.Pass) (any, error) {
 }
 
 func merge(a, b map[string]string) map[string]string {
+	if len(a) == 0 {
+		return b // read only: no copy needed
+	}
+	if len(b) == 0 {
+		return a
+	}
 	out := make(map[string]string, len(a)+len(b))
 	for k, v := range a {
 		out[k] = v

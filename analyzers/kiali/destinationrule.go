@@ -69,8 +69,28 @@ type subsetKey struct {
 }
 
 func checkSubsetConflicts(p *analysis.Pass, drs []destRule) {
+	// Most keys have one rule: keep only the first per key, and a list only
+	// for keys that turn out to be shared.
+	first := make(map[subsetKey]*mesh.Object, len(drs))
 	byKey := map[subsetKey][]*mesh.Object{}
 	var keys []subsetKey
+	add := func(k subsetKey, o *mesh.Object) {
+		f, seen := first[k]
+		switch {
+		case !seen:
+			first[k] = o
+		case f == o:
+		default:
+			l := byKey[k]
+			if len(l) == 0 {
+				keys = append(keys, k)
+				l = append(l, f)
+			}
+			if l[len(l)-1] != o {
+				byKey[k] = append(l, o)
+			}
+		}
+	}
 	for _, d := range drs {
 		if d.spec.GetHost() == "" || len(d.spec.GetWorkloadSelector().GetMatchLabels()) > 0 {
 			continue
@@ -80,21 +100,11 @@ func checkSubsetConflicts(p *analysis.Pass, drs []destRule) {
 			scope = "*"
 		}
 		host := p.Snapshot.FQDN(d.spec.GetHost(), d.obj.Namespace())
-		names := []string{""}
-		if len(d.spec.GetSubsets()) > 0 {
-			names = names[:0]
-			for _, ss := range d.spec.GetSubsets() {
-				names = append(names, ss.GetName())
-			}
+		if len(d.spec.GetSubsets()) == 0 {
+			add(subsetKey{d.obj.Source.Cluster, scope, host, ""}, d.obj)
 		}
-		for _, n := range names {
-			k := subsetKey{d.obj.Source.Cluster, scope, host, n}
-			if l := byKey[k]; len(l) == 0 || l[len(l)-1] != d.obj {
-				if len(l) == 0 {
-					keys = append(keys, k)
-				}
-				byKey[k] = append(l, d.obj)
-			}
+		for _, ss := range d.spec.GetSubsets() {
+			add(subsetKey{d.obj.Source.Cluster, scope, host, ss.GetName()}, d.obj)
 		}
 	}
 	reported := map[*mesh.Object]bool{}

@@ -165,7 +165,9 @@ func (d *protoDecoder) scalar(n *yaml.Node, fd protoreflect.FieldDescriptor) (pr
 			d.fail(n, "expected a string, got %s %s", describe(n), n.Value)
 			return protoreflect.Value{}, false
 		}
-		return protoreflect.ValueOfString(n.Value), true
+		// A copy: the node's value points into its whole document, which
+		// the message would otherwise keep alive.
+		return protoreflect.ValueOfString(strings.Clone(n.Value)), true
 	case protoreflect.BoolKind:
 		if tag == "!!bool" {
 			b, err := strconv.ParseBool(strings.ToLower(n.Value))
@@ -346,7 +348,7 @@ func (d *protoDecoder) value(n *yaml.Node, m protoreflect.Message, depth int) {
 			}
 			m.Set(fields.ByName("number_value"), protoreflect.ValueOfFloat64(f))
 		default:
-			m.Set(fields.ByName("string_value"), protoreflect.ValueOfString(n.Value))
+			m.Set(fields.ByName("string_value"), protoreflect.ValueOfString(strings.Clone(n.Value)))
 		}
 	}
 }

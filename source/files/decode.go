@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -179,7 +180,10 @@ func (d *decoder) object(ctx context.Context, file string, off int, n *yaml.Node
 			kind, apiVersion, kind, strings.Join(prefixAll(group, info.Versions), ", "))
 		return
 	}
-	obj := &mesh.Object{GroupKind: gk, Version: version, Source: mesh.Source{File: file, Line: line}}
+	// The kind's own strings, not the document's: a substring would keep
+	// the whole document's text alive as long as the object.
+	obj := &mesh.Object{GroupKind: info.GroupKind, Version: info.Versions[slices.Index(info.Versions, version)],
+		Source: mesh.Source{File: file, Line: line}}
 	if !d.decodeInto(info, obj, top, pairs, off, path, b, fail) {
 		return
 	}
