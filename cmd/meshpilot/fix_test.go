@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/meshpilot/meshpilot/analysis"
+	"github.com/meshpilot/meshpilot/demo"
 	"github.com/meshpilot/meshpilot/fix"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/files"
@@ -234,5 +235,75 @@ func TestFixConflicts(t *testing.T) {
 		"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: b\n  namespace: shop\nspec:\n  ports:\n  - name: http-z\n    port: 3\n"
 	if got := string(set.cur["svc.yaml"]); got != want {
 		t.Errorf("result differs:\n%s", fix.Diff("svc.yaml", []byte(want), []byte(got)))
+	}
+}
+
+// TestFixDemo applies every fix meshpilot offers on the demo mesh with
+// `meshpilot fix`, then re-analyzes: each fixed finding must be gone, no
+// finding may appear, and each file may change only by the lines the fixes
+// touch (one line per scalar replaced or key added here).
+func TestFixDemo(t *testing.T) {
+	dir := t.TempDir()
+	before := map[string][]byte{}
+	for _, in := range demo.Inputs() {
+		name := filepath.Join(dir, filepath.Base(in.Name))
+		if err := os.WriteFile(name, in.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		before[name] = in.Data
+	}
+	analyzeJSON := func() (all map[string]int, fixable []string) {
+		_, out, _ := runCLI(t, "", "analyze", "-o", "json", "--fail-on", "none", dir)
+		var rep struct {
+			Findings []struct {
+				Code, Resource string
+				Fixes          []json.RawMessage
+			} `json:"findings"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("analyze: %v", err)
+		}
+		all = map[string]int{}
+		for _, f := range rep.Findings {
+			k := f.Code + " " + f.Resource
+			all[k]++
+			if len(f.Fixes) > 0 {
+				fixable = append(fixable, k)
+			}
+		}
+		return all, fixable
+	}
+	was, fixable := analyzeJSON()
+	if len(fixable) == 0 {
+		t.Fatal("the demo offers no fix")
+	}
+	if code, _, errOut := runCLI(t, "", "fix", dir); code != exitOK {
+		t.Fatalf("fix: exit %d: %s", code, errOut)
+	}
+	now, _ := analyzeJSON()
+	for _, k := range fixable {
+		was[k]--
+		if now[k] > was[k] {
+			t.Errorf("fixed finding still reported: %s", k)
+		}
+	}
+	for k, n := range now {
+		if n > max(was[k], 0) && !contains(fixable, k) {
+			t.Errorf("new finding after fixing: %s", k)
+		}
+	}
+	changed := 0
+	for name, old := range before {
+		cur, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		removed, added := fix.ChangedLines(old, cur)
+		changed += removed + added
+	}
+	// Each fix here replaces one scalar (one line out, one in) or adds
+	// one key (one line in): never more than two lines per fix.
+	if changed == 0 || changed > 2*len(fixable) {
+		t.Errorf("%d lines changed for %d fixes", changed, len(fixable))
 	}
 }
