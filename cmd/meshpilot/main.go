@@ -91,6 +91,6 @@ Exit codes: 0 nothing at or above --fail-on; 3 findings at or above it;
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(newAnalyzeCmd(s), newFixCmd(s), newDemoCmd(s), newAnalyzersCmd(s), newExplainCmd(s), newGenCmd(s), newBenchCmd(s))
+	root.AddCommand(newAnalyzeCmd(s), newFixCmd(s), newDemoCmd(s), newAnalyzersCmd(s), newExplainCmd(s), newGenCmd(s), newBenchCmd(s), newOverheadCmd(s))
 	return root
 }
