@@ -48,6 +48,9 @@ func sourceReader(demoMode bool) func(string) ([]byte, error) {
 type fixFlags struct {
 	analyzeFlags
 	dryRun bool
+	// alternative is the 1-based index of the fix to apply where a finding
+	// offers several (a finding with fewer is skipped and said so).
+	alternative int
 }
 
 func newFixCmd(s streams) *cobra.Command {
@@ -79,6 +82,7 @@ to the valid rest are still applied); 1 internal error.`,
 	fs.StringSliceVar(&f.only, "only", nil, "fix only findings of these codes or analyzers (comma-separated)")
 	fs.StringSliceVar(&f.skip, "skip", nil, "do not fix findings of these codes or analyzers")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the changes as unified diffs and write nothing")
+	fs.IntVar(&f.alternative, "alternative", 1, "where a finding offers several fixes, apply this one (1 = first; see analyze --diff)")
 	fs.StringVar(&f.meshConfig, "mesh-config", "", "MeshConfig file (as istioctl's --meshConfigFile)")
 	fs.StringVar(&f.meshNetworks, "mesh-networks", "", "MeshNetworks file")
 	fs.Int64Var(&f.maxFileMiB, "max-file-size", files.DefaultMaxFileSize>>20, "largest input file read, in MiB")
@@ -88,7 +92,10 @@ to the valid rest are still applied); 1 internal error.`,
 
 // runFix plans, applies and writes the fixes of an analysis.
 func runFix(s streams, f *fixFlags, a *analyzed) error {
-	plans, skipped := planFixes(a)
+	if f.alternative < 1 {
+		return &exitError{code: exitInput, err: fmt.Errorf("--alternative must be 1 or more, not %d", f.alternative)}
+	}
+	plans, skipped := planFixes(a, f.alternative-1)
 	set := newFileSet(a.read, plans)
 	var applied []plannedFix
 	for _, p := range plans {
@@ -135,7 +142,7 @@ func runFix(s streams, f *fixFlags, a *analyzed) error {
 // writeFixDiffs prints, after analyze's report, each finding's first fix as
 // a diff of its file, each computed on the files as they are.
 func writeFixDiffs(w io.Writer, a *analyzed) {
-	plans, skipped := planFixesNoConflicts(a)
+	plans, skipped := planFixesNoConflicts(a, 0)
 	reasons := map[*analysis.Finding]string{}
 	for _, sk := range skipped {
 		reasons[sk.finding] = sk.reason
@@ -160,6 +167,9 @@ func writeFixDiffs(w io.Writer, a *analyzed) {
 		}
 		for _, file := range set.changed() {
 			fmt.Fprint(w, fix.Diff(file, set.orig[file], set.cur[file]))
+		}
+		for j, alt := range fd.Fixes[1:] {
+			fmt.Fprintf(w, "    alternative %d: %s (meshpilot fix --alternative %d --only %s)\n", j+2, alt.Message, j+2, fd.Code)
 		}
 	}
 }
@@ -201,8 +211,8 @@ type skippedFix struct {
 
 // planFixes resolves the first fix of every finding, in file, line and
 // code order, and skips fixes that overlap an earlier one.
-func planFixes(a *analyzed) ([]plannedFix, []skippedFix) {
-	byFinding, skipped := planFixesNoConflicts(a)
+func planFixes(a *analyzed, alt int) ([]plannedFix, []skippedFix) {
+	byFinding, skipped := planFixesNoConflicts(a, alt)
 	order := make([]*analysis.Finding, 0, len(byFinding))
 	for fd := range byFinding {
 		order = append(order, fd)
@@ -241,7 +251,7 @@ func planFixes(a *analyzed) ([]plannedFix, []skippedFix) {
 
 // planFixesNoConflicts resolves every finding's first fix to the objects it
 // edits; findings whose fix cannot be located are skipped with the reason.
-func planFixesNoConflicts(a *analyzed) (map[*analysis.Finding]plannedFix, []skippedFix) {
+func planFixesNoConflicts(a *analyzed, alt int) (map[*analysis.Finding]plannedFix, []skippedFix) {
 	refs := map[string][]*mesh.Object{}
 	for _, o := range a.snap.Objects() {
 		refs[o.Ref().String()] = append(refs[o.Ref().String()], o)
@@ -253,7 +263,7 @@ func planFixesNoConflicts(a *analyzed) (map[*analysis.Finding]plannedFix, []skip
 		if len(fd.Fixes) == 0 {
 			continue
 		}
-		p, err := resolveFix(fd, refs)
+		p, err := resolveFix(fd, alt, refs)
 		if err != nil {
 			skipped = append(skipped, skippedFix{fd, err.Error()})
 			continue
@@ -263,8 +273,11 @@ func planFixesNoConflicts(a *analyzed) (map[*analysis.Finding]plannedFix, []skip
 	return out, skipped
 }
 
-func resolveFix(fd *analysis.Finding, refs map[string][]*mesh.Object) (plannedFix, error) {
-	p := plannedFix{finding: fd, fix: fd.Fixes[0]}
+func resolveFix(fd *analysis.Finding, alt int, refs map[string][]*mesh.Object) (plannedFix, error) {
+	if alt >= len(fd.Fixes) {
+		return plannedFix{}, fmt.Errorf("it offers %d fix(es), not alternative %d", len(fd.Fixes), alt+1)
+	}
+	p := plannedFix{finding: fd, fix: fd.Fixes[alt]}
 	if len(p.fix.Edits) == 0 {
 		return p, errors.New("its fix has no edits")
 	}

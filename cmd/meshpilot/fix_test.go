@@ -213,7 +213,7 @@ func TestFixConflicts(t *testing.T) {
 		finding("A5", analysis.Edit{Resource: "Service shop/b", Path: "/spec/ports/0/name", Value: "http-z"}), // another object
 		finding("A6", analysis.Edit{Path: "/spec/type", Value: "ClusterIP"}),
 	}}
-	plans, skipped := planFixes(an)
+	plans, skipped := planFixes(an, 0)
 	var got []string
 	for _, p := range plans {
 		got = append(got, p.finding.Code)
@@ -305,5 +305,32 @@ func TestFixDemo(t *testing.T) {
 	// one key (one line in): never more than two lines per fix.
 	if changed == 0 || changed > 2*len(fixable) {
 		t.Errorf("%d lines changed for %d fixes", changed, len(fixable))
+	}
+}
+
+// TestFixAlternative applies a finding's second fix when asked, and rejects
+// a nonsensical choice.
+func TestFixAlternative(t *testing.T) {
+	dir := t.TempDir()
+	var shop []byte
+	for _, in := range demo.Inputs() {
+		if filepath.Base(in.Name) == "20-shop.yaml" {
+			shop = in.Data
+		}
+	}
+	file := filepath.Join(dir, "shop.yaml")
+	if err := os.WriteFile(file, shop, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := runCLI(t, "", "fix", "--alternative", "0", dir); code != exitInput {
+		t.Errorf("--alternative 0: exit %d, want %d", code, exitInput)
+	}
+	code, out, errOut := runCLI(t, "", "fix", "--alternative", "2", "--only", "MP1003", dir)
+	if code != exitOK || !strings.Contains(out, "raise the timeout to 5s") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	got, _ := os.ReadFile(file)
+	if removed, added := fix.ChangedLines(shop, got); removed != 1 || added != 1 || !strings.Contains(string(got), "    timeout: 5s\n") {
+		t.Errorf("changed -%d +%d lines", removed, added)
 	}
 }
