@@ -113,24 +113,66 @@ func diffLines(s string) []string {
 // diffOps computes the edit script: common prefix and suffix, and an LCS of
 // the lines between (bounded by maxDiffCells).
 func diffOps(a, b []string) []diffOp {
+	return regionOps(a, b, 0, 0, make([]diffOp, 0, max(len(a), len(b))))
+}
+
+// regionOps appends the ops turning a into b (which start at lines offA+1
+// and offB+1): common ends are kept, and a middle too large for the LCS
+// table is split at a line that occurs once in each side (as patience diff
+// does), so that two changes far apart in a large file stay two small
+// hunks.
+func regionOps(a, b []string, offA, offB int, ops []diffOp) []diffOp {
 	p := 0
 	for p < len(a) && p < len(b) && a[p] == b[p] {
+		ops = append(ops, diffOp{' ', a[p], offA + p + 1, offB + p + 1})
 		p++
 	}
 	s := 0
 	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
 		s++
 	}
-	ops := make([]diffOp, 0, len(a)+len(b)-p-s)
-	for i := 0; i < p; i++ {
-		ops = append(ops, diffOp{' ', a[i], i + 1, i + 1})
+	ma, mb := a[p:len(a)-s], b[p:len(b)-s]
+	if i, j, ok := uniqueAnchor(ma, mb); ok && len(ma)*len(mb) > maxDiffCells {
+		ops = regionOps(ma[:i], mb[:j], offA+p, offB+p, ops)
+		ops = append(ops, diffOp{' ', ma[i], offA + p + i + 1, offB + p + j + 1})
+		ops = regionOps(ma[i+1:], mb[j+1:], offA+p+i+1, offB+p+j+1, ops)
+	} else {
+		ops = append(ops, lcsOps(ma, mb, offA+p, offB+p)...)
 	}
-	ops = append(ops, lcsOps(a[p:len(a)-s], b[p:len(b)-s], p, p)...)
 	for i := 0; i < s; i++ {
 		ia, ib := len(a)-s+i, len(b)-s+i
-		ops = append(ops, diffOp{' ', a[ia], ia + 1, ib + 1})
+		ops = append(ops, diffOp{' ', a[ia], offA + ia + 1, offB + ib + 1})
 	}
 	return ops
+}
+
+// uniqueAnchor finds a line occurring exactly once in a and once in b,
+// the one nearest the middle of a.
+func uniqueAnchor(a, b []string) (i, j int, ok bool) {
+	countA := make(map[string]int, len(a))
+	for _, l := range a {
+		countA[l]++
+	}
+	posB := make(map[string]int, len(b))
+	for k, l := range b {
+		if _, seen := posB[l]; seen {
+			posB[l] = -1
+			continue
+		}
+		posB[l] = k
+	}
+	mid := len(a) / 2
+	for d := 0; d <= mid+1; d++ {
+		for _, c := range []int{mid - d, mid + d} {
+			if c < 0 || c >= len(a) || countA[a[c]] != 1 {
+				continue
+			}
+			if k, found := posB[a[c]]; found && k >= 0 {
+				return c, k, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 func lcsOps(a, b []string, offA, offB int) []diffOp {

@@ -126,3 +126,21 @@ func TestMapLine(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffLargeFileTwoChanges: two one-line changes far apart in a file too
+// large for the LCS table stay two small hunks.
+func TestDiffLargeFileTwoChanges(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	before := b.String()
+	after := strings.Replace(strings.Replace(before, "line 100\n", "LINE 100\n", 1), "line 19900\n", "LINE 19900\n", 1)
+	removed, added := fix.ChangedLines([]byte(before), []byte(after))
+	if removed != 2 || added != 2 {
+		t.Errorf("changed -%d +%d, want -2 +2", removed, added)
+	}
+	if d := fix.Diff("f.yaml", []byte(before), []byte(after)); strings.Count(d, "@@ -") != 2 {
+		t.Errorf("want two hunks:\n%s", d)
+	}
+}

@@ -39,6 +39,7 @@ const (
 	defUnknownDRHost          // DestinationRule host matches no service: IST0174
 	defMultiPortNoPort        // VirtualService to a two-port service without a port: IST0112
 	defUID1337                // Deployment runs as UID 1337: IST0144
+	defRetryBudget            // retries whose tries overrun the route timeout: MP1003 (with fixes)
 	numDefects
 )
 
@@ -157,6 +158,8 @@ func (s service) truth() []string {
 		return []string{"IST0174 " + dr, "IST0101 " + vs, "IST0101 " + vs}
 	case defBadPortName:
 		return []string{"IST0118 Service " + s.ns + "/" + s.name}
+	case defRetryBudget:
+		return []string{"MP1003 " + vs}
 	case defUID1337:
 		return []string{"IST0144 Deployment " + s.ns + "/" + s.name}
 	}
@@ -227,6 +230,12 @@ spec:
 		subset2 = "v3"
 	}
 	port := fmt.Sprintf("\n        port:\n          number: %d", s.port)
+	perTry := ""
+	if s.defect == defRetryBudget {
+		// Each try gets 80% of the route timeout, so the first try and
+		// its retries cannot all fit.
+		perTry = fmt.Sprintf("\n      perTryTimeout: %dms", s.timeout*800)
+	}
 	if s.defect == defMultiPortNoPort {
 		port = ""
 	}
@@ -250,9 +259,9 @@ spec:
       weight: %[8]d
     timeout: %[6]ds
     retries:
-      attempts: %[9]d
+      attempts: %[9]d%[10]s
 ---
-`, s.name, s.ns, host, s.weight, subset2, s.timeout, port, 100-s.weight, s.attempts)
+`, s.name, s.ns, host, s.weight, subset2, s.timeout, port, 100-s.weight, s.attempts, perTry)
 
 	drHost, v2Label := s.name, "v1"
 	switch s.defect {

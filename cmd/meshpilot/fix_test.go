@@ -13,6 +13,7 @@ import (
 	"github.com/meshpilot/meshpilot/fix"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/files"
+	"github.com/meshpilot/meshpilot/synth"
 )
 
 // copyTestdata copies testdata/fix into a temporary folder, with mode.
@@ -239,18 +240,36 @@ func TestFixConflicts(t *testing.T) {
 }
 
 // TestFixDemo applies every fix meshpilot offers on the demo mesh with
-// `meshpilot fix`, then re-analyzes: each fixed finding must be gone, no
-// finding may appear, and each file may change only by the lines the fixes
-// touch (one line per scalar replaced or key added here).
+// `meshpilot fix`, then re-analyzes (see checkFixesHold).
 func TestFixDemo(t *testing.T) {
+	inputs := map[string][]byte{}
+	for _, in := range demo.Inputs() {
+		inputs[filepath.Base(in.Name)] = in.Data
+	}
+	checkFixesHold(t, inputs)
+}
+
+// TestFixSynthetic does the same on the synthetic generator's output, whose
+// planted retry-budget defects carry fixes.
+func TestFixSynthetic(t *testing.T) {
+	m := synth.Generate(synth.Options{Services: 80, DefectEvery: 5, Seed: 5})
+	checkFixesHold(t, map[string][]byte{"mesh.yaml": m.YAML})
+}
+
+// checkFixesHold writes inputs to a folder, applies every fix with
+// `meshpilot fix`, and re-analyzes: each fixed finding must be gone, no
+// finding may appear, and files may change only by the lines the fixes
+// touch (a scalar replaced or a key added: at most two lines per fix).
+func checkFixesHold(t *testing.T, inputs map[string][]byte) {
+	t.Helper()
 	dir := t.TempDir()
 	before := map[string][]byte{}
-	for _, in := range demo.Inputs() {
-		name := filepath.Join(dir, filepath.Base(in.Name))
-		if err := os.WriteFile(name, in.Data, 0o644); err != nil {
+	for name, data := range inputs {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		before[name] = in.Data
+		before[path] = data
 	}
 	analyzeJSON := func() (all map[string]int, fixable []string) {
 		_, out, _ := runCLI(t, "", "analyze", "-o", "json", "--fail-on", "none", dir)
@@ -275,7 +294,7 @@ func TestFixDemo(t *testing.T) {
 	}
 	was, fixable := analyzeJSON()
 	if len(fixable) == 0 {
-		t.Fatal("the demo offers no fix")
+		t.Fatal("no fix offered")
 	}
 	if code, _, errOut := runCLI(t, "", "fix", dir); code != exitOK {
 		t.Fatalf("fix: exit %d: %s", code, errOut)
@@ -293,16 +312,14 @@ func TestFixDemo(t *testing.T) {
 		}
 	}
 	changed := 0
-	for name, old := range before {
-		cur, err := os.ReadFile(name)
+	for path, old := range before {
+		cur, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		removed, added := fix.ChangedLines(old, cur)
 		changed += removed + added
 	}
-	// Each fix here replaces one scalar (one line out, one in) or adds
-	// one key (one line in): never more than two lines per fix.
 	if changed == 0 || changed > 2*len(fixable) {
 		t.Errorf("%d lines changed for %d fixes", changed, len(fixable))
 	}
