@@ -1,6 +1,7 @@
 package kiali
 
 import (
+	"fmt"
 	"strings"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -75,13 +76,21 @@ func runVirtualService(p *analysis.Pass) (any, error) {
 			continue
 		}
 		checkRoutes(p, o, vs)
-		for _, gw := range vs.GetGateways() {
+		for gi, gw := range vs.GetGateways() {
 			if gw == "mesh" || gw == "" {
 				continue
 			}
 			if !strings.Contains(gw, "/") && strings.Contains(gw, ".") {
-				p.Reportf(codes.GatewayReferenceOldNomenclature, o,
-					"gateway %q is written in the old dotted form; write it as <namespace>/<name>", gw)
+				ref := gatewayRef(gw, o.Namespace())
+				f := analysis.NewFinding(codes.GatewayReferenceOldNomenclature, o,
+					fmt.Sprintf("gateway %q is written in the old dotted form; write it as <namespace>/<name>", gw))
+				f.Fixes = []analysis.Fix{{
+					Message: "write the gateway as " + ref,
+					Explanation: fmt.Sprintf("Rewrites gateways[%d] of %s from %q to %q: the same Gateway, named the way Istio documents, "+
+						"so it no longer depends on the deprecated dotted form.", gi, o.Ref(), gw, ref),
+					Edits: []analysis.Edit{{Resource: o.Ref().String(), Path: fmt.Sprintf("/spec/gateways/%d", gi), Value: ref}},
+				}}
+				p.Report(f)
 			}
 			ref := gatewayRef(gw, o.Namespace())
 			for _, h := range vs.GetHosts() {
@@ -133,8 +142,15 @@ func gatewayRef(gw, vsNS string) string {
 func checkRoutes(p *analysis.Pass, o *mesh.Object, vs *networking.VirtualService) {
 	for _, rt := range routes(vs) {
 		if len(rt.dests) == 1 && rt.dests[0].weight > 0 && rt.dests[0].weight < 100 {
-			p.Reportf(codes.SingleRouteWeight, o,
-				"%s.route[0] is the only destination, so its weight %d is taken as 100", rt.where, rt.dests[0].weight)
+			f := analysis.NewFinding(codes.SingleRouteWeight, o,
+				fmt.Sprintf("%s.route[0] is the only destination, so its weight %d is taken as 100", rt.where, rt.dests[0].weight))
+			f.Fixes = []analysis.Fix{{
+				Message: "remove the weight of the only destination",
+				Explanation: fmt.Sprintf("Removes weight %d from %s.route[0] of %s: with one destination Istio sends it all traffic "+
+					"anyway, so the route now says what it does.", rt.dests[0].weight, rt.where, o.Ref()),
+				Edits: []analysis.Edit{{Resource: o.Ref().String(), Path: "/spec/" + pointerOf(rt.where) + "/route/0/weight", Delete: true}},
+			}}
+			p.Report(f)
 		}
 		seen := map[string]int{}
 		for _, d := range rt.dests {
@@ -153,4 +169,9 @@ func checkRoutes(p *analysis.Pass, o *mesh.Object, vs *networking.VirtualService
 			}
 		}
 	}
+}
+
+// pointerOf turns "http[2]" into the JSON-pointer segments "http/2".
+func pointerOf(where string) string {
+	return strings.NewReplacer("[", "/", "]", "").Replace(where)
 }
