@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Labels and annotations that decide how a workload joins the mesh.
@@ -67,4 +68,37 @@ func (s *Snapshot) DefaultIngress() (DefaultIngress, bool) {
 	}
 	return DefaultIngress{Namespace: "istio-system", Service: svc,
 		Labels: map[string]string{"istio": "ingressgateway"}, Ports: []uint32{80, 443, 31400, 15443}}, true
+}
+
+// HasSidecar reports whether a workload has an istio-proxy container or
+// will be injected with one: its own sidecar.istio.io/inject label (or the
+// legacy annotation) decides first, then its namespace's istio-injection
+// label, then the namespace's istio.io/rev label.
+func (s *Snapshot) HasSidecar(w *Workload) bool {
+	if w.Spec != nil && (hasProxyContainer(w.Spec.Containers) || hasProxyContainer(w.Spec.InitContainers)) {
+		return true
+	}
+	if v, ok := w.Labels[LabelSidecarInject]; ok {
+		return v == "true"
+	}
+	if v, ok := w.Annotations[LabelSidecarInject]; ok {
+		return v == "true"
+	}
+	ns := s.Namespace(w.Namespace)
+	if ns == nil {
+		return false
+	}
+	if v, ok := ns.Labels[LabelInjection]; ok {
+		return v == "enabled"
+	}
+	return ns.Labels[LabelRevision] != ""
+}
+
+func hasProxyContainer(cs []corev1.Container) bool {
+	for _, c := range cs {
+		if c.Name == ProxyContainer && c.Image != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	security "istio.io/api/security/v1beta1"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshpilot/meshpilot/analysis"
 	"github.com/meshpilot/meshpilot/analyzers/codes"
@@ -187,41 +186,22 @@ func (c *checker) any(f func(string) bool) bool {
 }
 
 // inMesh reports whether a workload has (or will be injected with) a
-// sidecar, or runs in ambient mode.
+// sidecar, or runs in ambient mode; pods created from a template in an
+// ambient namespace will be captured.
 func inMesh(snap *mesh.Snapshot, w *mesh.Workload) bool {
-	if w.Annotations[mesh.AnnotationRedirection] == "enabled" {
+	if w.Annotations[mesh.AnnotationRedirection] == "enabled" || snap.HasSidecar(w) {
 		return true
 	}
-	if w.Spec != nil && (hasProxy(w.Spec.Containers) || hasProxy(w.Spec.InitContainers)) {
-		return true
-	}
-	if v, ok := w.Labels[mesh.LabelSidecarInject]; ok {
-		return v == "true"
-	}
-	if v, ok := w.Annotations[mesh.LabelSidecarInject]; ok {
-		return v == "true"
+	_, label := w.Labels[mesh.LabelSidecarInject]
+	_, annotation := w.Annotations[mesh.LabelSidecarInject]
+	if label || annotation {
+		return false // opted out of injection explicitly
 	}
 	ns := snap.Namespace(w.Namespace)
-	if ns == nil {
+	if ns == nil || ns.Labels[mesh.LabelInjection] != "" || ns.Labels[mesh.LabelRevision] != "" {
 		return false
 	}
-	if v, ok := ns.Labels[mesh.LabelInjection]; ok {
-		return v == "enabled"
-	}
-	if ns.Labels[mesh.LabelRevision] != "" {
-		return true
-	}
-	// Pods created from a template in an ambient namespace will be captured.
 	return w.FromTemplate && ns.Labels[mesh.LabelDataplaneMode] == "ambient" && w.Labels[mesh.LabelDataplaneMode] != "none"
-}
-
-func hasProxy(cs []corev1.Container) bool {
-	for _, c := range cs {
-		if c.Name == mesh.ProxyContainer && c.Image != "" {
-			return true
-		}
-	}
-	return false
 }
 
 func formatSelector(labels map[string]string) string {

@@ -48,35 +48,22 @@ func knownNamespaces(snap *mesh.Snapshot) map[string]bool {
 // inMesh reports whether a workload has, or will be injected with, a
 // sidecar, or runs in ambient mode.
 func inMesh(snap *mesh.Snapshot, w *mesh.Workload) bool {
-	if w.Annotations[mesh.AnnotationRedirection] == "enabled" {
+	if w.Annotations[mesh.AnnotationRedirection] == "enabled" || snap.HasSidecar(w) {
 		return true
 	}
-	if w.Spec != nil && (hasProxy(w.Spec.Containers) || hasProxy(w.Spec.InitContainers)) {
-		return true
-	}
-	if v, ok := w.Labels[mesh.LabelSidecarInject]; ok {
-		return v == "true"
-	}
-	if v, ok := w.Annotations[mesh.LabelSidecarInject]; ok {
-		return v == "true"
+	_, label := w.Labels[mesh.LabelSidecarInject]
+	_, annotation := w.Annotations[mesh.LabelSidecarInject]
+	if label || annotation {
+		return false // opted out of injection explicitly
 	}
 	ns := snap.Namespace(w.Namespace)
 	if ns == nil {
 		return false
 	}
-	if v, ok := ns.Labels[mesh.LabelInjection]; ok {
-		return v == "enabled"
+	if _, ok := ns.Labels[mesh.LabelInjection]; ok {
+		return false // injection disabled for the namespace
 	}
-	return ns.Labels[mesh.LabelRevision] != "" || ns.Labels[mesh.LabelDataplaneMode] == "ambient"
-}
-
-func hasProxy(cs []corev1.Container) bool {
-	for _, c := range cs {
-		if c.Name == mesh.ProxyContainer {
-			return true
-		}
-	}
-	return false
+	return ns.Labels[mesh.LabelDataplaneMode] == "ambient"
 }
 
 // mtls is what the inputs say about mutual TLS: the selector-less

@@ -38,30 +38,10 @@ func newIndex(snap *mesh.Snapshot) *index {
 func (x *index) meshWorkload(w *mesh.Workload) bool {
 	v, ok := x.inMesh[w]
 	if !ok {
-		v = hasSidecar(x.snap, w) || ambient(x.snap, w)
+		v = x.snap.HasSidecar(w) || ambient(x.snap, w)
 		x.inMesh[w] = v
 	}
 	return v
-}
-
-func hasSidecar(snap *mesh.Snapshot, w *mesh.Workload) bool {
-	if w.Spec != nil && (hasProxy(w.Spec.Containers) || hasProxy(w.Spec.InitContainers)) {
-		return true
-	}
-	if v, ok := w.Labels[mesh.LabelSidecarInject]; ok {
-		return v == "true"
-	}
-	if v, ok := w.Annotations[mesh.LabelSidecarInject]; ok {
-		return v == "true"
-	}
-	ns := snap.Namespace(w.Namespace)
-	if ns == nil {
-		return false
-	}
-	if v, ok := ns.Labels[mesh.LabelInjection]; ok {
-		return v == "enabled"
-	}
-	return ns.Labels[mesh.LabelRevision] != ""
 }
 
 func ambient(snap *mesh.Snapshot, w *mesh.Workload) bool {
@@ -75,16 +55,7 @@ func ambient(snap *mesh.Snapshot, w *mesh.Workload) bool {
 		return true
 	}
 	ns := snap.Namespace(w.Namespace)
-	return ns != nil && ns.Labels[mesh.LabelDataplaneMode] == "ambient" && !hasSidecar(snap, w)
-}
-
-func hasProxy(cs []corev1.Container) bool {
-	for _, c := range cs {
-		if c.Name == mesh.ProxyContainer && c.Image != "" {
-			return true
-		}
-	}
-	return false
+	return ns != nil && ns.Labels[mesh.LabelDataplaneMode] == "ambient" && !snap.HasSidecar(w)
 }
 
 // isGateway reports whether a workload is an Istio gateway proxy.
