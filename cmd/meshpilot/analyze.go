@@ -15,8 +15,6 @@ import (
 	"github.com/meshpilot/meshpilot/analyzers"
 	"github.com/meshpilot/meshpilot/analyzers/codes"
 	"github.com/meshpilot/meshpilot/analyzers/guardrail"
-	"github.com/meshpilot/meshpilot/crd"
-	"github.com/meshpilot/meshpilot/demo"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/report"
 	"github.com/meshpilot/meshpilot/source/files"
@@ -126,25 +124,9 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 		return &exitError{code: exitInput, err: err}
 	}
 	tm := newTimings(s.err)
-	schemas, err := crd.Load()
+	res, err := loadInputs(ctx, s, paths, f.demo, f.maxFileMiB)
 	if err != nil {
-		return &exitError{code: exitInternal, err: fmt.Errorf("load CRD schemas: %w", err)}
-	}
-	opts := files.Options{Stdin: s.in, MaxFileSize: f.maxFileMiB << 20, Schemas: schemas}
-	var res *files.Result
-	switch {
-	case f.demo && len(paths) > 0:
-		return &exitError{code: exitInput, err: errors.New("--demo takes no PATH")}
-	case f.demo:
-		res, err = files.LoadBytes(ctx, demo.Inputs(), opts)
-	case len(paths) == 0:
-		return &exitError{code: exitInput, err: errors.New("no PATH given: name files or folders, - for stdin, or use --demo")}
-	default:
-		setMemoryLimit(paths)
-		res, err = files.Load(ctx, paths, opts)
-	}
-	if err != nil {
-		return &exitError{code: exitInternal, err: err}
+		return err
 	}
 	tm.mark("load")
 	problems := append([]files.Problem{}, res.Problems...)

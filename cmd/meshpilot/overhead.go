@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/meshpilot/meshpilot/crd"
-	"github.com/meshpilot/meshpilot/demo"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/overhead"
 	"github.com/meshpilot/meshpilot/source/files"
@@ -59,24 +56,9 @@ func runOverhead(ctx context.Context, s streams, f *overheadFlags, paths []strin
 	if f.output != "text" && f.output != "json" {
 		return &exitError{code: exitInput, err: fmt.Errorf("unknown output format %q (want text, json)", f.output)}
 	}
-	schemas, err := crd.Load()
+	res, err := loadInputs(ctx, s, paths, f.demo, f.maxFileMiB)
 	if err != nil {
-		return &exitError{code: exitInternal, err: fmt.Errorf("load CRD schemas: %w", err)}
-	}
-	opts := files.Options{Stdin: s.in, MaxFileSize: f.maxFileMiB << 20, Schemas: schemas}
-	var res *files.Result
-	switch {
-	case f.demo && len(paths) > 0:
-		return &exitError{code: exitInput, err: errors.New("--demo takes no PATH")}
-	case f.demo:
-		res, err = files.LoadBytes(ctx, demo.Inputs(), opts)
-	case len(paths) == 0:
-		return &exitError{code: exitInput, err: errors.New("no PATH given: name files or folders, - for stdin, or use --demo")}
-	default:
-		res, err = files.Load(ctx, paths, opts)
-	}
-	if err != nil {
-		return &exitError{code: exitInternal, err: err}
+		return err
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(s.err, "error: %s\n", p.Error())
