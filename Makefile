@@ -25,7 +25,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 race:
-	$(GO) test -race ./analysis/... ./source/... ./mesh/... ./crd/...
+	$(GO) test -race ./analysis/... ./source/... ./mesh/... ./crd/... ./analyzers/ ./cmd/...
 
 ## conformance: score on Istio's own analyzer test table (../shared/conformance/istio-analyzers);
 ## prints "conformance: N passed, M failed" and fails below 100.
