@@ -6,6 +6,7 @@ package analysis
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/meshpilot/meshpilot/mesh"
 )
@@ -34,7 +35,7 @@ func (l Level) String() string {
 
 // ParseLevel reads "info", "warning"/"warn" or "error", in any case.
 func ParseLevel(s string) (Level, error) {
-	switch lower(s) {
+	switch strings.ToLower(s) {
 	case "info":
 		return Info, nil
 	case "warning", "warn":
@@ -144,14 +145,4 @@ type Edit struct {
 	Path     string `json:"path"`     // JSON pointer into the object: "/spec/http/0/timeout"
 	Value    any    `json:"value,omitempty"`
 	Delete   bool   `json:"delete,omitempty"`
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
