@@ -1,6 +1,11 @@
 package mesh
 
-import "testing"
+import (
+	"testing"
+
+	networking "istio.io/api/networking/v1alpha3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 func TestFormatLabels(t *testing.T) {
 	for _, tc := range []struct {
@@ -47,5 +52,18 @@ func TestHostMatches(t *testing.T) {
 		if got := HostMatches(tc.pattern, tc.host); got != tc.want {
 			t.Errorf("HostMatches(%q, %q) = %v", tc.pattern, tc.host, got)
 		}
+	}
+}
+
+func TestListOf(t *testing.T) {
+	vs := &networking.VirtualService{Hosts: []string{"a"}}
+	s := New([]*Object{
+		{GroupKind: VirtualService, Meta: &metav1.ObjectMeta{Name: "ok"}, Obj: vs},
+		{GroupKind: VirtualService, Meta: &metav1.ObjectMeta{Name: "nil"}, Obj: (*networking.VirtualService)(nil)},
+		{GroupKind: VirtualService, Meta: &metav1.ObjectMeta{Name: "other"}, Obj: &networking.Gateway{}},
+	}, Options{})
+	got := ListOf[*networking.VirtualService](s, VirtualService)
+	if len(got) != 1 || got[0].Obj.Name() != "ok" || got[0].Spec != vs {
+		t.Errorf("ListOf = %+v, want only the typed, non-nil VirtualService", got)
 	}
 }

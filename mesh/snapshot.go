@@ -163,3 +163,23 @@ func (s *Snapshot) FQDN(host, namespace string) string {
 	s.fqdnMu.Unlock()
 	return full
 }
+
+// Typed pairs an object with its typed value (Object.Obj as a T).
+type Typed[T comparable] struct {
+	Obj  *Object
+	Spec T
+}
+
+// ListOf returns the objects of a kind whose value is a non-nil T, in load
+// order: the typed view every check of that kind starts from.
+func ListOf[T comparable](s *Snapshot, gk GroupKind) []Typed[T] {
+	objs := s.byKind[gk]
+	out := make([]Typed[T], 0, len(objs))
+	var zero T
+	for _, o := range objs {
+		if v, ok := o.Obj.(T); ok && v != zero && o.Meta != nil {
+			out = append(out, Typed[T]{Obj: o, Spec: v})
+		}
+	}
+	return out
+}

@@ -93,7 +93,7 @@ func (pl policyLoc) sub(parts ...any) string {
 func runOutlierDetection(p *analysis.Pass) (any, error) {
 	retried := retriedHosts(p.Snapshot)
 	for _, dr := range destinationRules(p.Snapshot) {
-		for _, pl := range trafficPolicies(dr.spec) {
+		for _, pl := range trafficPolicies(dr.Spec) {
 			checkOutlier(p, dr, pl)
 		}
 		checkRetriedWithoutOD(p, dr, retried)
@@ -104,11 +104,11 @@ func runOutlierDetection(p *analysis.Pass) (any, error) {
 func checkOutlier(p *analysis.Pass, dr destinationRule, pl policyLoc) {
 	od := pl.od
 	if od.GetMaxEjectionPercent() == 100 {
-		report(p, codes.FullOutlierEjection, dr.obj,
+		report(p, codes.FullOutlierEjection, dr.Obj,
 			fixFor("cap ejection at 50%",
 				fmt.Sprintf("Sets maxEjectionPercent of %s in %s to 50: outlier detection can no longer eject every endpoint at once, so half keep serving when a shared dependency fails.",
-					pl.where, dr.obj.Ref()),
-				set(dr.obj, pl.sub("outlierDetection", "maxEjectionPercent"), 50)),
+					pl.where, dr.Obj.Ref()),
+				set(dr.Obj, pl.sub("outlierDetection", "maxEjectionPercent"), 50)),
 			"%s.outlierDetection.maxEjectionPercent is 100: every endpoint can be ejected at once", pl.where)
 	}
 	var edits []analysis.Edit
@@ -123,14 +123,14 @@ func checkOutlier(p *analysis.Pass, dr destinationRule, pl policyLoc) {
 	} {
 		if f.one {
 			fields = append(fields, f.name)
-			edits = append(edits, set(dr.obj, pl.sub("outlierDetection", f.name), 5))
+			edits = append(edits, set(dr.Obj, pl.sub("outlierDetection", f.name), 5))
 		}
 	}
 	if len(fields) > 0 {
-		report(p, codes.HairTriggerOutlierDetection, dr.obj,
+		report(p, codes.HairTriggerOutlierDetection, dr.Obj,
 			fixFor("require 5 consecutive errors before ejecting",
 				fmt.Sprintf("Sets %s of %s in %s to 5: a single transient error no longer ejects a healthy endpoint; one failing 5 times in a row still is.",
-					strings.Join(fields, " and "), pl.where, dr.obj.Ref()), edits...),
+					strings.Join(fields, " and "), pl.where, dr.Obj.Ref()), edits...),
 			"%s.outlierDetection ejects an endpoint after one error (%s: 1)", pl.where, strings.Join(fields, ", "))
 	}
 	ls := pl.lb.GetLocalityLbSetting()
@@ -138,20 +138,20 @@ func checkOutlier(p *analysis.Pass, dr destinationRule, pl policyLoc) {
 		pl.od != nil || pl.inherited != nil {
 		return
 	}
-	report(p, codes.LocalityFailoverWithoutOutlierDetection, dr.obj,
+	report(p, codes.LocalityFailoverWithoutOutlierDetection, dr.Obj,
 		fixFor("add outlier detection", fmt.Sprintf("Adds outlierDetection (%s) to %s of %s: Istio now builds the locality failover priorities it ignored, so traffic fails over to other localities when local endpoints are ejected.",
-			defaultODText, pl.where, dr.obj.Ref()), set(dr.obj, pl.sub("outlierDetection"), defaultOutlierDetection())),
+			defaultODText, pl.where, dr.Obj.Ref()), set(dr.Obj, pl.sub("outlierDetection"), defaultOutlierDetection())),
 		"%s.loadBalancer.localityLbSetting configures failover, but the policy has no outlierDetection, so Istio ignores it", pl.where)
 }
 
 // checkRetriedWithoutOD reports a DestinationRule of a retried,
 // multi-endpoint host that ejects nothing.
 func checkRetriedWithoutOD(p *analysis.Pass, dr destinationRule, retried map[string]string) {
-	host := dr.spec.GetHost()
-	if host == "" || strings.HasPrefix(host, "*") || hasOutlierDetection(dr.spec) {
+	host := dr.Spec.GetHost()
+	if host == "" || strings.HasPrefix(host, "*") || hasOutlierDetection(dr.Spec) {
 		return
 	}
-	fqdn := p.Snapshot.FQDN(host, dr.obj.Namespace())
+	fqdn := p.Snapshot.FQDN(host, dr.Obj.Namespace())
 	route, ok := retried[fqdn]
 	if !ok {
 		return
@@ -161,14 +161,14 @@ func checkRetriedWithoutOD(p *analysis.Pass, dr destinationRule, retried map[str
 		return
 	}
 	var edit analysis.Edit
-	if dr.spec.GetTrafficPolicy() != nil {
-		edit = set(dr.obj, "/spec/trafficPolicy/outlierDetection", defaultOutlierDetection())
+	if dr.Spec.GetTrafficPolicy() != nil {
+		edit = set(dr.Obj, "/spec/trafficPolicy/outlierDetection", defaultOutlierDetection())
 	} else {
-		edit = set(dr.obj, "/spec/trafficPolicy", map[string]any{"outlierDetection": defaultOutlierDetection()})
+		edit = set(dr.Obj, "/spec/trafficPolicy", map[string]any{"outlierDetection": defaultOutlierDetection()})
 	}
-	report(p, codes.RetriesWithoutOutlierDetection, dr.obj,
+	report(p, codes.RetriesWithoutOutlierDetection, dr.Obj,
 		fixFor("add outlier detection", fmt.Sprintf("Adds outlierDetection (%s) to the traffic policy of %s: an endpoint that fails 5 times in a row is ejected for 30s instead of keeping its share of traffic while retries mask its errors.",
-			defaultODText, dr.obj.Ref()), edit),
+			defaultODText, dr.Obj.Ref()), edit),
 		"host %s has about %d endpoints and is retried (%s), but this DestinationRule has no outlierDetection, so a failing endpoint is never ejected",
 		host, n, route)
 }
@@ -197,14 +197,14 @@ func hasOutlierDetection(dr *networking.DestinationRule) bool {
 func retriedHosts(s *mesh.Snapshot) map[string]string {
 	out := map[string]string{}
 	for _, vs := range virtualServices(s) {
-		for i, r := range vs.spec.GetHttp() {
+		for i, r := range vs.Spec.GetHttp() {
 			if !forwards(r) || r.GetRetries().GetAttempts() <= 0 {
 				continue
 			}
 			for _, rd := range r.GetRoute() {
-				h := s.FQDN(rd.GetDestination().GetHost(), vs.obj.Namespace())
+				h := s.FQDN(rd.GetDestination().GetHost(), vs.Obj.Namespace())
 				if _, seen := out[h]; !seen && h != "" {
-					out[h] = fmt.Sprintf("%s %s", vs.obj.Ref(), routeName("http", i, r.GetName()))
+					out[h] = fmt.Sprintf("%s %s", vs.Obj.Ref(), routeName("http", i, r.GetName()))
 				}
 			}
 		}
@@ -214,7 +214,7 @@ func retriedHosts(s *mesh.Snapshot) map[string]string {
 
 func runConnectionPool(p *analysis.Pass) (any, error) {
 	for _, dr := range destinationRules(p.Snapshot) {
-		for _, pl := range trafficPolicies(dr.spec) {
+		for _, pl := range trafficPolicies(dr.Spec) {
 			checkPool(p, dr, pl)
 		}
 	}
@@ -228,7 +228,7 @@ func checkPool(p *analysis.Pass, dr destinationRule, pl policyLoc) {
 	add := func(cond bool, name string, path ...any) {
 		if cond {
 			fields = append(fields, name+": 1")
-			edits = append(edits, del(dr.obj, pl.sub(append([]any{"connectionPool"}, path...)...)))
+			edits = append(edits, del(dr.Obj, pl.sub(append([]any{"connectionPool"}, path...)...)))
 		}
 	}
 	add(tcp.GetMaxConnections() == 1, "tcp.maxConnections", "tcp", "maxConnections")
@@ -238,10 +238,10 @@ func checkPool(p *analysis.Pass, dr destinationRule, pl policyLoc) {
 	}
 	add(http.GetMaxRequestsPerConnection() == 1, "http.maxRequestsPerConnection", "http", "maxRequestsPerConnection")
 	list := strings.Join(fields, ", ")
-	report(p, codes.TutorialConnectionPool, dr.obj,
+	report(p, codes.TutorialConnectionPool, dr.Obj,
 		fixFor("remove the tutorial connection limits",
 			fmt.Sprintf("Removes %s from %s of %s: Istio's defaults apply again, so concurrent callers are no longer rejected with 503 once a single request is in flight.",
-				list, pl.where, dr.obj.Ref()), edits...),
+				list, pl.where, dr.Obj.Ref()), edits...),
 		"%s.connectionPool keeps the circuit-breaking tutorial's limits (%s): about one request at a time gets through and the rest fail with 503",
 		pl.where, list)
 }

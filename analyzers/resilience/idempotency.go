@@ -46,7 +46,7 @@ func runRetryIdempotency(p *analysis.Pass) (any, error) {
 	vss := virtualServices(p.Snapshot)
 	writes := inferredWrites(p.Snapshot, vss)
 	for _, vs := range vss {
-		for i, r := range vs.spec.GetHttp() {
+		for i, r := range vs.Spec.GetHttp() {
 			rt := r.GetRetries()
 			if !forwards(r) || rt.GetAttempts() <= 0 || rt.GetRetryOn() == "" {
 				continue
@@ -73,12 +73,12 @@ func runRetryIdempotency(p *analysis.Pass) (any, error) {
 			if newOn == "" {
 				newOn = safeRetryOn
 			}
-			rc := routeCtx{vs: vs.obj, i: i, r: r}
+			rc := routeCtx{vs: vs.Obj, i: i, r: r}
 			fix := fixFor(fmt.Sprintf("retry only on %s", newOn),
 				fmt.Sprintf("Replaces retryOn %q of %s with %q: a write that failed after reaching the service is no longer sent again, so it cannot be applied twice; failures before the request reached it (%s) are still retried.",
 					rt.GetRetryOn(), rc.label(), newOn, newOn),
-				set(vs.obj, rc.path("retries", "retryOn"), newOn))
-			f := analysis.NewFinding(codes.RetryOnNonIdempotent, vs.obj,
+				set(vs.Obj, rc.path("retries", "retryOn"), newOn))
+			f := analysis.NewFinding(codes.RetryOnNonIdempotent, vs.Obj,
 				fmt.Sprintf("%s retries on %s, which can repeat a request the service already processed, and %s",
 					rc.where(), strings.Join(unsafe, ","), why))
 			f.Fixes = fix
@@ -93,7 +93,7 @@ func runRetryIdempotency(p *analysis.Pass) (any, error) {
 func inferredWrites(s *mesh.Snapshot, vss []virtualService) map[string]map[string]bool {
 	out := map[string]map[string]bool{}
 	for _, vs := range vss {
-		for _, r := range vs.spec.GetHttp() {
+		for _, r := range vs.Spec.GetHttp() {
 			var ms []string
 			for _, m := range r.GetMatch() {
 				ms = append(ms, matchedWrites(m.GetMethod())...)
@@ -102,7 +102,7 @@ func inferredWrites(s *mesh.Snapshot, vss []virtualService) map[string]map[strin
 				continue
 			}
 			for _, rd := range r.GetRoute() {
-				h := s.FQDN(rd.GetDestination().GetHost(), vs.obj.Namespace())
+				h := s.FQDN(rd.GetDestination().GetHost(), vs.Obj.Namespace())
 				if out[h] == nil {
 					out[h] = map[string]bool{}
 				}
@@ -155,7 +155,7 @@ func writeExposure(s *mesh.Snapshot, vs virtualService, i int, r *networking.HTT
 		return ""
 	}
 	for _, rd := range r.GetRoute() {
-		h := s.FQDN(rd.GetDestination().GetHost(), vs.obj.Namespace())
+		h := s.FQDN(rd.GetDestination().GetHost(), vs.Obj.Namespace())
 		declared, ok := declaredWrites(s, h)
 		if ok && !declared {
 			continue
@@ -164,7 +164,7 @@ func writeExposure(s *mesh.Snapshot, vs virtualService, i int, r *networking.HTT
 		if ok {
 			methods = map[string]bool{"POST": true, "PATCH": true}
 		}
-		left := uncaptured(vs.spec.GetHttp()[:i], methods)
+		left := uncaptured(vs.Spec.GetHttp()[:i], methods)
 		if len(left) == 0 {
 			continue
 		}

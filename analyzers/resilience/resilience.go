@@ -36,35 +36,18 @@ var Analyzers = []*analysis.Analyzer{
 // cancelled and retriable-status-codes (503).
 const defaultRetryAttempts = 2
 
-// virtualService is one VirtualService with its typed spec.
-type virtualService struct {
-	obj  *mesh.Object
-	spec *networking.VirtualService
-}
+// virtualService and destinationRule are the typed views the checks use.
+type (
+	virtualService  = mesh.Typed[*networking.VirtualService]
+	destinationRule = mesh.Typed[*networking.DestinationRule]
+)
 
 func virtualServices(s *mesh.Snapshot) []virtualService {
-	var out []virtualService
-	for _, o := range s.List(mesh.VirtualService) {
-		if vs, ok := o.Obj.(*networking.VirtualService); ok && vs != nil && o.Meta != nil {
-			out = append(out, virtualService{obj: o, spec: vs})
-		}
-	}
-	return out
-}
-
-type destinationRule struct {
-	obj  *mesh.Object
-	spec *networking.DestinationRule
+	return mesh.ListOf[*networking.VirtualService](s, mesh.VirtualService)
 }
 
 func destinationRules(s *mesh.Snapshot) []destinationRule {
-	var out []destinationRule
-	for _, o := range s.List(mesh.DestinationRule) {
-		if dr, ok := o.Obj.(*networking.DestinationRule); ok && dr != nil && o.Meta != nil {
-			out = append(out, destinationRule{obj: o, spec: dr})
-		}
-	}
-	return out
+	return mesh.ListOf[*networking.DestinationRule](s, mesh.DestinationRule)
 }
 
 // forwards reports whether an HTTP route sends traffic to destinations

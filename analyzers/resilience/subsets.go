@@ -29,22 +29,22 @@ func runUnusedSubsets(p *analysis.Pass) (any, error) {
 	drs := destinationRules(s)
 	defined := map[string]map[string]bool{}
 	for _, dr := range drs {
-		h := s.FQDN(dr.spec.GetHost(), dr.obj.Namespace())
+		h := s.FQDN(dr.Spec.GetHost(), dr.Obj.Namespace())
 		if defined[h] == nil {
 			defined[h] = map[string]bool{}
 		}
-		for _, ss := range dr.spec.GetSubsets() {
+		for _, ss := range dr.Spec.GetSubsets() {
 			defined[h][ss.GetName()] = true
 		}
 	}
 	used := map[string]map[string]bool{}
 	broken := map[string]bool{}
 	for _, vs := range virtualServices(s) {
-		for _, d := range allDestinations(vs.spec) {
+		for _, d := range allDestinations(vs.Spec) {
 			if d.GetSubset() == "" {
 				continue
 			}
-			h := s.FQDN(d.GetHost(), vs.obj.Namespace())
+			h := s.FQDN(d.GetHost(), vs.Obj.Namespace())
 			if used[h] == nil {
 				used[h] = map[string]bool{}
 			}
@@ -55,17 +55,17 @@ func runUnusedSubsets(p *analysis.Pass) (any, error) {
 		}
 	}
 	for _, dr := range drs {
-		h := s.FQDN(dr.spec.GetHost(), dr.obj.Namespace())
+		h := s.FQDN(dr.Spec.GetHost(), dr.Obj.Namespace())
 		if len(used[h]) == 0 || broken[h] || strings.HasPrefix(h, "*") {
 			continue
 		}
-		for i, ss := range dr.spec.GetSubsets() {
+		for i, ss := range dr.Spec.GetSubsets() {
 			if ss == nil || used[h][ss.GetName()] {
 				continue
 			}
-			p.Report(analysis.NewFinding(codes.UnusedSubset, dr.obj, fmt.Sprintf(
+			p.Report(analysis.NewFinding(codes.UnusedSubset, dr.Obj, fmt.Sprintf(
 				"%s: subset %q of host %s is named by no VirtualService route or mirror (routes use %s)",
-				routeName("subsets", i, ""), ss.GetName(), dr.spec.GetHost(), sortedKeys(used[h]))))
+				routeName("subsets", i, ""), ss.GetName(), dr.Spec.GetHost(), sortedKeys(used[h]))))
 		}
 	}
 	return nil, nil
@@ -124,25 +124,25 @@ func runConsistentHashRetries(p *analysis.Pass) (any, error) {
 	s := p.Snapshot
 	byHost := map[string][]destinationRule{}
 	for _, dr := range destinationRules(s) {
-		h := s.FQDN(dr.spec.GetHost(), dr.obj.Namespace())
+		h := s.FQDN(dr.Spec.GetHost(), dr.Obj.Namespace())
 		byHost[h] = append(byHost[h], dr)
 	}
 	for _, vs := range virtualServices(s) {
-		for i, r := range vs.spec.GetHttp() {
+		for i, r := range vs.Spec.GetHttp() {
 			rt := r.GetRetries()
 			if !forwards(r) || rt.GetAttempts() <= 0 {
 				continue
 			}
 			var fields []string
-			rc := routeCtx{vs: vs.obj, i: i, r: r}
+			rc := routeCtx{vs: vs.Obj, i: i, r: r}
 			var edits []analysis.Edit
 			if rt.GetRetryIgnorePreviousHosts().GetValue() {
 				fields = append(fields, "retryIgnorePreviousHosts: true")
-				edits = append(edits, del(vs.obj, rc.path("retries", "retryIgnorePreviousHosts")))
+				edits = append(edits, del(vs.Obj, rc.path("retries", "retryIgnorePreviousHosts")))
 			}
 			if rt.GetRetryRemoteLocalities().GetValue() {
 				fields = append(fields, "retryRemoteLocalities: true")
-				edits = append(edits, del(vs.obj, rc.path("retries", "retryRemoteLocalities")))
+				edits = append(edits, del(vs.Obj, rc.path("retries", "retryRemoteLocalities")))
 			}
 			if len(fields) == 0 {
 				continue
@@ -152,11 +152,11 @@ func runConsistentHashRetries(p *analysis.Pass) (any, error) {
 				continue
 			}
 			list := strings.Join(fields, " and ")
-			report(p, codes.ConsistentHashRetriesElsewhere, vs.obj,
+			report(p, codes.ConsistentHashRetriesElsewhere, vs.Obj,
 				fixFor("keep retries on the hashed host", fmt.Sprintf("Removes %s from the retries of %s: retries stay on the host the consistent hash of %s picks, so its affinity (caches, sessions) holds.",
-					list, rc.label(), dr.obj.Ref()), edits...),
+					list, rc.label(), dr.Obj.Ref()), edits...),
 				"%s retries with %s, but %s load-balances %s by consistent hash: retries leave the hashed host",
-				rc.where(), list, dr.obj.Ref(), host)
+				rc.where(), list, dr.Obj.Ref(), host)
 		}
 	}
 	return nil, nil
@@ -168,13 +168,13 @@ func runConsistentHashRetries(p *analysis.Pass) (any, error) {
 func hashedDestination(s *mesh.Snapshot, vs virtualService, r *networking.HTTPRoute, byHost map[string][]destinationRule) (*destinationRule, string) {
 	for _, rd := range r.GetRoute() {
 		d := rd.GetDestination()
-		for k, dr := range byHost[s.FQDN(d.GetHost(), vs.obj.Namespace())] {
-			if hashes(dr.spec.GetTrafficPolicy()) {
-				return &byHost[s.FQDN(d.GetHost(), vs.obj.Namespace())][k], d.GetHost()
+		for k, dr := range byHost[s.FQDN(d.GetHost(), vs.Obj.Namespace())] {
+			if hashes(dr.Spec.GetTrafficPolicy()) {
+				return &byHost[s.FQDN(d.GetHost(), vs.Obj.Namespace())][k], d.GetHost()
 			}
-			for _, ss := range dr.spec.GetSubsets() {
+			for _, ss := range dr.Spec.GetSubsets() {
 				if ss.GetName() == d.GetSubset() && d.GetSubset() != "" && hashes(ss.GetTrafficPolicy()) {
-					return &byHost[s.FQDN(d.GetHost(), vs.obj.Namespace())][k], d.GetHost()
+					return &byHost[s.FQDN(d.GetHost(), vs.Obj.Namespace())][k], d.GetHost()
 				}
 			}
 		}

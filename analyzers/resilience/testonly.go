@@ -62,7 +62,7 @@ func testNamespace(s *mesh.Snapshot, ns string) bool {
 func runTestOnly(p *analysis.Pass) (any, error) {
 	verdict := map[string]bool{}
 	for _, vs := range virtualServices(p.Snapshot) {
-		ns := vs.obj.Namespace()
+		ns := vs.Obj.Namespace()
 		isTest, seen := verdict[ns]
 		if !seen {
 			isTest = testNamespace(p.Snapshot, ns)
@@ -71,11 +71,11 @@ func runTestOnly(p *analysis.Pass) (any, error) {
 		if isTest {
 			continue
 		}
-		for i, r := range vs.spec.GetHttp() {
+		for i, r := range vs.Spec.GetHttp() {
 			if r == nil {
 				continue
 			}
-			rc := routeCtx{vs: vs.obj, i: i, r: r}
+			rc := routeCtx{vs: vs.Obj, i: i, r: r}
 			checkFault(p, rc)
 			checkMirror(p, rc)
 		}

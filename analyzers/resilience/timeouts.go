@@ -28,11 +28,11 @@ var RouteTimeouts = &analysis.Analyzer{
 func runRouteTimeouts(p *analysis.Pass) (any, error) {
 	cr := newClassResolver(p.Snapshot)
 	for _, vs := range virtualServices(p.Snapshot) {
-		for i, r := range vs.spec.GetHttp() {
-			if !forwards(r) || !reachesKnownHost(p.Snapshot, vs.obj, r) {
+		for i, r := range vs.Spec.GetHttp() {
+			if !forwards(r) || !reachesKnownHost(p.Snapshot, vs.Obj, r) {
 				continue
 			}
-			rc := routeCtx{vs: vs.obj, i: i, r: r, cls: cr.route(vs.obj, r), retry: routeRetries(r)}
+			rc := routeCtx{vs: vs.Obj, i: i, r: r, cls: cr.route(vs.Obj, r), retry: routeRetries(r)}
 			rc.check(p)
 		}
 	}

@@ -27,25 +27,25 @@ type weighted struct {
 
 func runRouteWeights(p *analysis.Pass) (any, error) {
 	for _, vs := range virtualServices(p.Snapshot) {
-		owned := len(vs.obj.Meta.OwnerReferences) > 0
+		owned := len(vs.Obj.Meta.OwnerReferences) > 0
 		check := func(kind string, i int, name string, ds []weighted) {
 			checkWeights(p, vs, kind, i, name, ds, owned)
 		}
-		for i, r := range vs.spec.GetHttp() {
+		for i, r := range vs.Spec.GetHttp() {
 			var ds []weighted
 			for _, rd := range r.GetRoute() {
 				ds = append(ds, weighted{rd.GetDestination().GetHost(), int64(rd.GetWeight())})
 			}
 			check("http", i, r.GetName(), ds)
 		}
-		for i, r := range vs.spec.GetTcp() {
+		for i, r := range vs.Spec.GetTcp() {
 			var ds []weighted
 			for _, rd := range r.GetRoute() {
 				ds = append(ds, weighted{rd.GetDestination().GetHost(), int64(rd.GetWeight())})
 			}
 			check("tcp", i, "", ds)
 		}
-		for i, r := range vs.spec.GetTls() {
+		for i, r := range vs.Spec.GetTls() {
 			var ds []weighted
 			for _, rd := range r.GetRoute() {
 				ds = append(ds, weighted{rd.GetDestination().GetHost(), int64(rd.GetWeight())})
@@ -72,7 +72,7 @@ func checkWeights(p *analysis.Pass, vs virtualService, kind string, i int, name 
 	if kind != "http" {
 		label = kind + " " + label
 	}
-	label += " of " + vs.obj.Ref().String()
+	label += " of " + vs.Obj.Ref().String()
 	switch {
 	case sum == 0:
 		return
@@ -81,11 +81,11 @@ func checkWeights(p *analysis.Pass, vs virtualService, kind string, i int, name 
 		var edits []analysis.Edit
 		var was, now []string
 		for j, d := range ds {
-			edits = append(edits, set(vs.obj, ptr("spec", kind, i, "route", j, "weight"), int(scaled[j])))
+			edits = append(edits, set(vs.Obj, ptr("spec", kind, i, "route", j, "weight"), int(scaled[j])))
 			was = append(was, fmt.Sprint(d.weight))
 			now = append(now, fmt.Sprint(scaled[j]))
 		}
-		report(p, codes.RouteWeightsNotHundred, vs.obj,
+		report(p, codes.RouteWeightsNotHundred, vs.Obj,
 			fixFor("scale the weights to 100", fmt.Sprintf("Scales the weights of %s from %s (sum %d) to %s: the split Istio applies stays the same, rounded to whole percent, and now reads as written.",
 				label, strings.Join(was, "/"), sum, strings.Join(now, "/")), edits...),
 			"%s: destination weights add up to %d, not 100; Istio treats them as relative shares (%s)",
@@ -103,13 +103,13 @@ func checkWeights(p *analysis.Pass, vs virtualService, kind string, i int, name 
 		var edits []analysis.Edit
 		var hosts []string
 		for k := len(zero) - 1; k >= 0; k-- { // last first, so indexes stay valid
-			edits = append(edits, del(vs.obj, ptr("spec", kind, i, "route", zero[k])))
+			edits = append(edits, del(vs.Obj, ptr("spec", kind, i, "route", zero[k])))
 		}
 		for _, j := range zero {
 			hosts = append(hosts, fmt.Sprintf("route[%d] (%s)", j, ds[j].host))
 		}
 		list := strings.Join(hosts, ", ")
-		report(p, codes.ZeroWeightDestination, vs.obj,
+		report(p, codes.ZeroWeightDestination, vs.Obj,
 			fixFor("remove the zero-weight destinations", fmt.Sprintf("Removes %s from %s: they receive no traffic, so the split is unchanged.", list, label), edits...),
 			"%s: %s has weight 0 and receives no traffic", where, list)
 	}

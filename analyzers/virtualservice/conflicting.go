@@ -69,7 +69,7 @@ func runConflictingMeshGatewayHosts(p *analysis.Pass) (any, error) {
 		groups = append(groups, group{host: k.host, members: members})
 	}
 	for _, vs := range virtualServices(p.Snapshot) {
-		gs := groupsOf[vs.obj]
+		gs := groupsOf[vs.Obj]
 		if len(gs) == 0 {
 			continue
 		}
@@ -79,7 +79,7 @@ func runConflictingMeshGatewayHosts(p *analysis.Pass) (any, error) {
 		for _, gi := range gs {
 			hosts[groups[gi].host] = true
 			for _, o := range groups[gi].members {
-				if o == vs.obj || others[o] {
+				if o == vs.Obj || others[o] {
 					continue
 				}
 				others[o] = true
@@ -96,7 +96,7 @@ func runConflictingMeshGatewayHosts(p *analysis.Pass) (any, error) {
 		if len(hosts) > 1 {
 			noun = "hosts"
 		}
-		finding := analysis.NewFinding(codes.ConflictingMeshGatewayVirtualServiceHosts, vs.obj, fmt.Sprintf("mesh gateway %s %s also claimed by VirtualService %s; which routes sidecars apply is undefined",
+		finding := analysis.NewFinding(codes.ConflictingMeshGatewayVirtualServiceHosts, vs.Obj, fmt.Sprintf("mesh gateway %s %s also claimed by VirtualService %s; which routes sidecars apply is undefined",
 			noun, quoteList(sortedKeys(hosts)), list))
 		finding.Equivalents = []string{"KIA1106"}
 		p.Report(finding)
@@ -114,12 +114,12 @@ func indexMeshHosts(s *mesh.Snapshot) *meshHosts {
 		global:   map[string][]string{},
 	}
 	for _, vs := range virtualServices(s) {
-		if !boundToMesh(vs.spec.GetGateways()) {
+		if !boundToMesh(vs.Spec.GetGateways()) {
 			continue
 		}
-		ns, cluster := vs.obj.Namespace(), vs.obj.Source.Cluster
-		for _, scope := range exportScopes(vs.spec.GetExportTo(), ns) {
-			for _, h := range vs.spec.GetHosts() {
+		ns, cluster := vs.Obj.Namespace(), vs.Obj.Source.Cluster
+		for _, scope := range exportScopes(vs.Spec.GetExportTo(), ns) {
+			for _, h := range vs.Spec.GetHosts() {
 				k := scopedHost{cluster, scope, toFQDN(h, ns, s.DomainSuffix)}
 				list, seen := idx.byKey[k]
 				if !seen {
@@ -128,7 +128,7 @@ func indexMeshHosts(s *mesh.Snapshot) *meshHosts {
 						idx.addGlobal(cluster, k.host)
 					}
 				}
-				idx.byKey[k] = appendDistinct(list, vs.obj)
+				idx.byKey[k] = appendDistinct(list, vs.Obj)
 			}
 		}
 	}

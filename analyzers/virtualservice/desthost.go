@@ -147,17 +147,17 @@ func (r *registry) lookup(cluster, ns string, exportTo []string, host string) *t
 }
 
 func checkDestinations(p *analysis.Pass, reg *registry, vs virtualService) {
-	ns, cluster := vs.obj.Namespace(), vs.obj.Source.Cluster
-	dests := append(routeDestinations(vs.spec), mirrorDestinations(vs.spec)...)
+	ns, cluster := vs.Obj.Namespace(), vs.Obj.Source.Cluster
+	dests := append(routeDestinations(vs.Spec), mirrorDestinations(vs.Spec)...)
 	for _, d := range dests {
 		host := d.dest.GetHost()
 		kind := "destination"
 		if d.mirror {
 			kind = "mirror"
 		}
-		t := reg.lookup(cluster, ns, vs.spec.GetExportTo(), host)
+		t := reg.lookup(cluster, ns, vs.Spec.GetExportTo(), host)
 		if t == nil {
-			finding := analysis.NewFinding(codes.ReferencedResourceNotFound, vs.obj, fmt.Sprintf("%s host %q of %s is not the host of any Service or ServiceEntry visible from namespace %s",
+			finding := analysis.NewFinding(codes.ReferencedResourceNotFound, vs.Obj, fmt.Sprintf("%s host %q of %s is not the host of any Service or ServiceEntry visible from namespace %s",
 				kind, host, d.where, ns))
 			finding.Equivalents = []string{"KIA1101"}
 			p.Report(finding)
@@ -166,14 +166,14 @@ func checkDestinations(p *analysis.Pass, reg *registry, vs virtualService) {
 		port := d.dest.GetPort()
 		if port == nil {
 			if len(t.ports) > 1 {
-				p.Reportf(codes.VirtualServiceDestinationPortSelectorRequired, vs.obj,
+				p.Reportf(codes.VirtualServiceDestinationPortSelectorRequired, vs.Obj,
 					"%s host %q of %s exposes ports %s (%s); set port.number to choose one",
 					kind, host, d.where, portList(t.ports), t.name)
 			}
 			continue
 		}
 		if !hasPort(t.ports, port.GetNumber()) {
-			p.Reportf(codes.ReferencedResourceNotFound, vs.obj,
+			p.Reportf(codes.ReferencedResourceNotFound, vs.Obj,
 				"%s %s:%d of %s names a port that %s does not expose (ports: %s)",
 				kind, host, port.GetNumber(), d.where, t.name, portList(t.ports))
 		}
@@ -212,15 +212,15 @@ type subsetRoute struct {
 func indexSubsetRoutes(vss []virtualService) map[string][]subsetRoute {
 	out := map[string][]subsetRoute{}
 	for _, vs := range vss {
-		for _, rule := range vs.spec.GetHttp() {
+		for _, rule := range vs.Spec.GetHttp() {
 			for _, rd := range rule.GetRoute() {
 				d := rd.GetDestination()
 				if d.GetSubset() == "" {
 					continue
 				}
-				for _, h := range vs.spec.GetHosts() {
+				for _, h := range vs.Spec.GetHosts() {
 					if h == d.GetHost() {
-						out[h] = append(out[h], subsetRoute{vs: vs.obj, subset: d.GetSubset()})
+						out[h] = append(out[h], subsetRoute{vs: vs.Obj, subset: d.GetSubset()})
 					}
 				}
 			}
@@ -233,17 +233,17 @@ func indexSubsetRoutes(vss []virtualService) map[string][]subsetRoute {
 // subset skips the subset routing another VirtualService defines for it,
 // since gateway traffic only follows the gateway's own routes.
 func checkIngressSubsets(p *analysis.Pass, subsetRoutes map[string][]subsetRoute, vs virtualService) {
-	if len(vs.spec.GetGateways()) == 0 {
+	if len(vs.Spec.GetGateways()) == 0 {
 		return
 	}
-	for i, rule := range vs.spec.GetHttp() {
+	for i, rule := range vs.Spec.GetHttp() {
 		for j, rd := range rule.GetRoute() {
 			d := rd.GetDestination()
 			if d.GetSubset() != "" {
 				continue
 			}
 			for _, sr := range subsetRoutes[d.GetHost()] {
-				p.Reportf(codes.IngressRouteRulesNotAffected, vs.obj,
+				p.Reportf(codes.IngressRouteRulesNotAffected, vs.Obj,
 					"%s routes %q without a subset, so gateway traffic skips the routing of VirtualService %s "+
 						"to subset %q of that host",
 					index2("http", i, "route", j), d.GetHost(), sr.vs.Namespace()+"/"+sr.vs.Name(), sr.subset)

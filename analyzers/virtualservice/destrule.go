@@ -43,17 +43,17 @@ func runDestinationRule(p *analysis.Pass) (any, error) {
 		}
 	}
 	for _, vs := range virtualServices(p.Snapshot) {
-		dests := append(routeDestinations(vs.spec), mirrorDestinations(vs.spec)...)
+		dests := append(routeDestinations(vs.Spec), mirrorDestinations(vs.Spec)...)
 		for _, d := range dests {
 			subset := d.dest.GetSubset()
 			if subset == "" {
 				continue
 			}
-			ns, name := serviceName(d.dest.GetHost(), vs.obj.Namespace(), domain)
-			if defined[serviceSubset{vs.obj.Source.Cluster, ns, name, subset}] {
+			ns, name := serviceName(d.dest.GetHost(), vs.Obj.Namespace(), domain)
+			if defined[serviceSubset{vs.Obj.Source.Cluster, ns, name, subset}] {
 				continue
 			}
-			finding := analysis.NewFinding(codes.ReferencedResourceNotFound, vs.obj, fmt.Sprintf("subset %q of host %q (%s) is not defined by any DestinationRule for %s/%s",
+			finding := analysis.NewFinding(codes.ReferencedResourceNotFound, vs.Obj, fmt.Sprintf("subset %q of host %q (%s) is not defined by any DestinationRule for %s/%s",
 				subset, d.dest.GetHost(), d.where, ns, name))
 			finding.Equivalents = []string{"KIA1107"}
 			p.Report(finding)

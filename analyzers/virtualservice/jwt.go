@@ -48,16 +48,16 @@ func runJWTClaimRoute(p *analysis.Pass) (any, error) {
 	workloads := gatewayWorkloads(p.Snapshot)
 	root := p.Snapshot.RootNamespace()
 	for _, vs := range virtualServices(p.Snapshot) {
-		key := claimRouteKey(vs.spec)
+		key := claimRouteKey(vs.Spec)
 		if key == "" {
 			continue
 		}
-		for _, ref := range vs.spec.GetGateways() {
+		for _, ref := range vs.Spec.GetGateways() {
 			if ref == meshGateway {
 				continue
 			}
-			ns, name := splitRef(ref, vs.obj.Namespace())
-			gw := gateways.get(mesh.Gateway, vs.obj.Source.Cluster, ns, name)
+			ns, name := splitRef(ref, vs.Obj.Namespace())
+			gw := gateways.get(mesh.Gateway, vs.Obj.Source.Cluster, ns, name)
 			spec, ok := gwSpec(gw)
 			if !ok {
 				continue // a missing gateway is the Gateway check's finding
@@ -69,7 +69,7 @@ func runJWTClaimRoute(p *analysis.Pass) (any, error) {
 				if authenticated(w, authn[root]) || (w.namespace != root && authenticated(w, authn[w.namespace])) {
 					continue
 				}
-				p.Reportf(codes.JwtClaimBasedRoutingWithoutRequestAuthN, vs.obj,
+				p.Reportf(codes.JwtClaimBasedRoutingWithoutRequestAuthN, vs.Obj,
 					"routes on JWT claim %q through Gateway %s/%s, but no RequestAuthentication applies to its "+
 						"workload %s/%s, so the claim is never set", key, ns, name, w.namespace, w.name)
 			}

@@ -33,19 +33,10 @@ const (
 
 // virtualService is one VirtualService with its typed spec; objects whose
 // spec is missing or of another type are skipped.
-type virtualService struct {
-	obj  *mesh.Object
-	spec *networking.VirtualService
-}
+type virtualService = mesh.Typed[*networking.VirtualService]
 
 func virtualServices(s *mesh.Snapshot) []virtualService {
-	var out []virtualService
-	for _, o := range s.List(mesh.VirtualService) {
-		if vs, ok := o.Obj.(*networking.VirtualService); ok && vs != nil && o.Meta != nil {
-			out = append(out, virtualService{obj: o, spec: vs})
-		}
-	}
-	return out
+	return mesh.ListOf[*networking.VirtualService](s, mesh.VirtualService)
 }
 
 // destination is one destination a VirtualService sends traffic to, with
