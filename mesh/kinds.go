@@ -1,6 +1,8 @@
 package mesh
 
 import (
+	"strings"
+
 	extensions "istio.io/api/extensions/v1alpha1"
 	networking "istio.io/api/networking/v1alpha3"
 	networkingbeta "istio.io/api/networking/v1beta1"
@@ -97,16 +99,42 @@ type KindInfo struct {
 	// the others decode the whole object into it.
 	Proto bool
 	New   func() any
+	// Resource is the plural lower-case name the API server serves the kind
+	// under ("virtualservices"), as in RBAC rules and REST paths.
+	Resource string
+}
+
+// GroupResource names the kind's REST resource: "virtualservices.networking.istio.io".
+func (k KindInfo) GroupResource() string {
+	if k.Group == "" {
+		return k.Resource
+	}
+	return k.Resource + "." + k.Group
+}
+
+// plural is the API server's plural for the modeled kinds: lower case, a
+// consonant and "y" → "ies", a trailing "s" → "ses", Endpoints unchanged.
+func plural(kind string) string {
+	l := strings.ToLower(kind)
+	switch {
+	case l == "endpoints":
+		return l
+	case strings.HasSuffix(l, "y") && !strings.HasSuffix(l, "ay"):
+		return l[:len(l)-1] + "ies"
+	case strings.HasSuffix(l, "s"):
+		return l + "es"
+	}
+	return l + "s"
 }
 
 var istioVersions = []string{"v1", "v1beta1", "v1alpha3"}
 
 func istio(gk GroupKind, versions []string, newFn func() any) KindInfo {
-	return KindInfo{GroupKind: gk, Versions: versions, Namespaced: true, Proto: true, New: newFn}
+	return KindInfo{GroupKind: gk, Versions: versions, Namespaced: true, Proto: true, New: newFn, Resource: plural(gk.Kind)}
 }
 
 func kube(gk GroupKind, versions []string, namespaced bool, newFn func() any) KindInfo {
-	return KindInfo{GroupKind: gk, Versions: versions, Namespaced: namespaced, New: newFn}
+	return KindInfo{GroupKind: gk, Versions: versions, Namespaced: namespaced, New: newFn, Resource: plural(gk.Kind)}
 }
 
 var v1 = []string{"v1"}
