@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -141,5 +142,32 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestRunReportsReads(t *testing.T) {
+	reader := &analysis.Analyzer{Name: "reader", Doc: "reads VirtualServices.", Run: func(p *analysis.Pass) (any, error) {
+		p.Snapshot.List(mesh.VirtualService)
+		p.Snapshot.LookupHost("a.b.svc.cluster.local", "b")
+		return nil, nil
+	}}
+	idle := &analysis.Analyzer{Name: "idle", Doc: "reads nothing.", Run: func(*analysis.Pass) (any, error) { return nil, nil }}
+	sel, err := analysis.Select([]*analysis.Analyzer{reader, idle}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]mesh.GroupKind{}
+	_, err = analysis.Run(context.Background(), mesh.New(nil, mesh.Options{}), sel, analysis.Options{
+		Reads: func(a *analysis.Analyzer, kinds []mesh.GroupKind) { got[a.Name] = kinds },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []mesh.GroupKind{mesh.Service, mesh.ServiceEntry, mesh.VirtualService}
+	if fmt.Sprint(got["reader"]) != fmt.Sprint(want) {
+		t.Errorf("reader read %v, want %v", got["reader"], want)
+	}
+	if k, ok := got["idle"]; !ok || len(k) != 0 {
+		t.Errorf("idle: %v (reported %v), want an empty list", k, ok)
 	}
 }

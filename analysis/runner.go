@@ -133,6 +133,10 @@ type Options struct {
 	Namespaces []string
 	// Parallelism bounds concurrent analyzers; 0 means GOMAXPROCS.
 	Parallelism int
+	// Reads, when set, is told after each analyzer ran which kinds it read
+	// (mesh.Snapshot.Tracked): what a source that could not list a kind
+	// names as the checks that lost precision. Calls are serialized.
+	Reads func(a *Analyzer, kinds []mesh.GroupKind)
 }
 
 // Run runs the selected analyzers over the snapshot, in parallel where
@@ -176,7 +180,11 @@ func Run(ctx context.Context, snap *mesh.Snapshot, sel *Selection, opts Options)
 			}
 			mu.Unlock()
 			var out []Finding
-			pass := &Pass{Analyzer: a, Snapshot: snap, ResultOf: resultOf, Report: func(f Finding) {
+			view, reads := snap, (*mesh.ReadSet)(nil)
+			if opts.Reads != nil {
+				view, reads = snap.Tracked()
+			}
+			pass := &Pass{Analyzer: a, Snapshot: view, ResultOf: resultOf, Report: func(f Finding) {
 				f.Analyzer = a.Name
 				out = append(out, f)
 			}}
@@ -188,6 +196,9 @@ func Run(ctx context.Context, snap *mesh.Snapshot, sel *Selection, opts Options)
 			}
 			mu.Lock()
 			results[a] = res
+			if reads != nil {
+				opts.Reads(a, reads.Kinds())
+			}
 			mu.Unlock()
 			perAnalyzer[i] = out
 		}()

@@ -28,13 +28,13 @@ type ServicePort struct {
 
 // ServiceHosts returns every registry entry whose host is exactly host.
 func (s *Snapshot) ServiceHosts(host string) []*ServiceHost {
-	s.hostsOnce.Do(s.indexHosts)
+	s.indexedHosts()
 	return s.hosts[host]
 }
 
 // AllServiceHosts returns every registry entry, exact and wildcard.
 func (s *Snapshot) AllServiceHosts() []*ServiceHost {
-	s.hostsOnce.Do(s.indexHosts)
+	s.indexedHosts()
 	var out []*ServiceHost
 	for _, l := range s.hosts {
 		out = append(out, l...)
@@ -47,7 +47,7 @@ func (s *Snapshot) AllServiceHosts() []*ServiceHost {
 // wildcard host matches the entries it covers. An empty namespace ignores
 // visibility.
 func (s *Snapshot) LookupHost(host, namespace string) []*ServiceHost {
-	s.hostsOnce.Do(s.indexHosts)
+	s.indexedHosts()
 	var out []*ServiceHost
 	if strings.HasPrefix(host, "*") {
 		for h, l := range s.hosts {
@@ -117,6 +117,11 @@ func HostMatches(pattern, host string) bool {
 		return strings.HasSuffix(host, suffix)
 	}
 	return false
+}
+
+func (s *Snapshot) indexedHosts() {
+	s.read(Service, ServiceEntry)
+	s.hostsOnce.Do(s.indexHosts)
 }
 
 func (s *Snapshot) indexHosts() {

@@ -26,13 +26,13 @@ type nsLabel struct{ ns, key, value string }
 
 // Workloads returns every workload of the snapshot.
 func (s *Snapshot) Workloads() []*Workload {
-	s.workloadsOnce.Do(s.indexWorkloads)
+	s.indexedWorkloads()
 	return s.workloads
 }
 
 // WorkloadsIn returns the workloads of one namespace.
 func (s *Snapshot) WorkloadsIn(namespace string) []*Workload {
-	s.workloadsOnce.Do(s.indexWorkloads)
+	s.indexedWorkloads()
 	return s.wlByNS[namespace]
 }
 
@@ -40,7 +40,7 @@ func (s *Snapshot) WorkloadsIn(namespace string) []*Workload {
 // every pair of selector; an empty selector matches them all. An empty
 // namespace searches every namespace.
 func (s *Snapshot) SelectWorkloads(namespace string, selector map[string]string) []*Workload {
-	s.workloadsOnce.Do(s.indexWorkloads)
+	s.indexedWorkloads()
 	if len(selector) == 0 {
 		if namespace == "" {
 			return s.workloads
@@ -67,7 +67,7 @@ func (s *Snapshot) SelectWorkloads(namespace string, selector map[string]string)
 // AnyWorkload reports whether some workload of namespace ("" for any)
 // carries every pair of selector, without building a list.
 func (s *Snapshot) AnyWorkload(namespace string, selector map[string]string) bool {
-	s.workloadsOnce.Do(s.indexWorkloads)
+	s.indexedWorkloads()
 	if len(selector) == 0 {
 		if namespace == "" {
 			return len(s.workloads) > 0
@@ -98,6 +98,14 @@ func MatchLabels(selector, set map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// workloadKinds are the kinds workloads are made of.
+var workloadKinds = []GroupKind{Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob}
+
+func (s *Snapshot) indexedWorkloads() {
+	s.read(workloadKinds...)
+	s.workloadsOnce.Do(s.indexWorkloads)
 }
 
 func (s *Snapshot) indexWorkloads() {
