@@ -240,6 +240,10 @@ type SecretInfo struct {
 	// Cert holds facts derived from the certificate under tls.crt or cert,
 	// when the secret holds one.
 	Cert *CertFacts
+	// MetadataOnly is set when the secret was read as metadata only (from a
+	// live cluster): its type, keys and certificate are unknown, and checks
+	// of its content do not apply.
+	MetadataOnly bool
 }
 
 // CertFacts are derived from a PEM certificate without keeping it.

@@ -72,6 +72,9 @@ func credentialProblem(info *mesh.SecretInfo, now time.Time) string {
 	if info == nil {
 		return "its content could not be read"
 	}
+	if info.MetadataOnly {
+		return "" // read from a live cluster as metadata only: its content is not ours to judge
+	}
 	c := info.Cert
 	if c == nil || !c.Paired {
 		keys := "none"

@@ -2,6 +2,7 @@ package security
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
@@ -197,6 +198,14 @@ func (a *authz) checkScope(policies []*policy) {
 		if len(open) == 0 {
 			continue
 		}
+		// Name them in one order whatever the input order: a folder and a
+		// live cluster list the same workloads differently.
+		sort.Slice(open, func(i, j int) bool {
+			if open[i].Object.Name() != open[j].Object.Name() {
+				return open[i].Object.Name() < open[j].Object.Name()
+			}
+			return open[i].Object.Kind < open[j].Object.Kind
+		})
 		obj := snap.Get(mesh.Namespace, "", ns)
 		if obj == nil {
 			obj = open[0].Object
