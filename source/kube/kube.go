@@ -525,7 +525,4 @@ func findIstiod(objs []*mesh.Object) string {
 	return ""
 }
 
-
-
-
 func sortStrings(s []string) { sort.Strings(s) }
