@@ -94,18 +94,21 @@ func (p *Pass) Reportf(code *Code, obj *mesh.Object, format string, args ...any)
 
 // Finding is one reported problem.
 type Finding struct {
-	Code        string       `json:"code"`
-	Level       Level        `json:"level"`
-	Resource    string       `json:"resource"` // "Kind ns/name", as istioctl names it
-	Message     string       `json:"message"`
-	File        string       `json:"file,omitempty"`
-	Line        int          `json:"line,omitempty"`
-	Equivalents []string     `json:"equivalents"`
-	Fixes       []Fix        `json:"fixes"`
-	Analyzer    string       `json:"analyzer,omitempty"`
-	Cluster     string       `json:"cluster,omitempty"`
-	Namespace   string       `json:"namespace,omitempty"`
-	Object      *mesh.Object `json:"-"`
+	Code        string   `json:"code"`
+	Level       Level    `json:"level"`
+	Resource    string   `json:"resource"` // "Kind ns/name", as istioctl names it
+	Message     string   `json:"message"`
+	File        string   `json:"file,omitempty"`
+	Line        int      `json:"line,omitempty"`
+	Equivalents []string `json:"equivalents"`
+	Fixes       []Fix    `json:"fixes"`
+	Analyzer    string   `json:"analyzer,omitempty"`
+	Cluster     string   `json:"cluster,omitempty"`
+	// Project is the Rancher project of the finding's namespace
+	// ("Default"), set by the Rancher source.
+	Project   string       `json:"project,omitempty"`
+	Namespace string       `json:"namespace,omitempty"`
+	Object    *mesh.Object `json:"-"`
 }
 
 // NewFinding builds a finding on obj (which may be nil for mesh-wide

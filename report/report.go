@@ -34,11 +34,20 @@ func (e InputError) String() string {
 	return s + e.Message
 }
 
+// ClusterError is a cluster that could not be read or analyzed; the other
+// clusters' findings stand.
+type ClusterError struct {
+	Cluster string `json:"cluster"`
+	Message string `json:"message"`
+}
+
 // Report is one run's outcome.
 type Report struct {
 	Findings    []analysis.Finding `json:"findings"`
 	InputErrors []InputError       `json:"inputErrors"`
-	Summary     Summary            `json:"summary"`
+	// ClusterErrors are live clusters that failed (omitted for files).
+	ClusterErrors []ClusterError `json:"clusterErrors,omitempty"`
+	Summary       Summary        `json:"summary"`
 	// Rules describe the codes that appear, for SARIF and explanations.
 	Rules map[string]*analysis.Code `json:"-"`
 	// Version is meshpilot's version, for SARIF.
@@ -58,6 +67,20 @@ type Summary struct {
 	InputErrors int            `json:"inputErrors"`
 	Unmodeled   map[string]int `json:"unmodeled,omitempty"`
 	Analyzers   int            `json:"analyzers"`
+	// Clusters counts the live clusters read (0 for files).
+	Clusters int `json:"clusters,omitempty"`
+}
+
+// source says what was read: "12 objects in 3 files", "90 objects from 2 clusters".
+func (s Summary) source() string {
+	if s.Clusters > 0 {
+		plural := "s"
+		if s.Clusters == 1 {
+			plural = ""
+		}
+		return fmt.Sprintf("%d objects from %d cluster%s", s.Objects, s.Clusters, plural)
+	}
+	return fmt.Sprintf("%d objects in %d files", s.Objects, s.Files)
 }
 
 // Summarize fills the finding counts of s from fs.
@@ -103,6 +126,44 @@ func Write(w io.Writer, format string, r *Report, opts Options) error {
 		return writeMarkdown(w, r)
 	}
 	return fmt.Errorf("unknown output format %q (want one of text, json, yaml, sarif, markdown)", format)
+}
+
+// group is the findings of one namespace of one project of one cluster.
+type group struct {
+	cluster, project, namespace string
+	findings                    []analysis.Finding
+}
+
+// groups orders findings by cluster, then project, then namespace; files
+// have neither cluster nor project, so they group by namespace alone.
+func groups(fs []analysis.Finding) []group {
+	index := map[[3]string]int{}
+	var out []group
+	for _, f := range fs {
+		k := [3]string{f.Cluster, f.Project, f.Namespace}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, group{cluster: f.Cluster, project: f.Project, namespace: f.Namespace})
+		}
+		out[i].findings = append(out[i].findings, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.cluster != b.cluster {
+			return a.cluster < b.cluster
+		}
+		if a.project != b.project {
+			// Namespaces outside any project come after the projects.
+			if a.project == "" || b.project == "" {
+				return b.project == ""
+			}
+			return a.project < b.project
+		}
+		return a.namespace < b.namespace
+	})
+	return out
 }
 
 // byNamespace groups findings by namespace ("" for cluster-scoped and

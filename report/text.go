@@ -27,29 +27,60 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		}
 		return color + s + ansiReset
 	}
-	keys, groups := byNamespace(r.Findings)
-	for i, ns := range keys {
+	var cluster, project string
+	for i, g := range groups(r.Findings) {
 		if i > 0 {
 			bw.WriteString("\n")
 		}
-		title := "namespace " + ns
-		if ns == "" {
+		indent := ""
+		if g.cluster != "" {
+			if i == 0 || g.cluster != cluster {
+				fmt.Fprintln(bw, paint(ansiBold, "cluster "+g.cluster+":"))
+				project = "\x00"
+			}
+			indent = "  "
+			if g.project != project && (g.project != "" || hasProjects(r.Findings)) {
+				name := "project " + g.project
+				if g.project == "" {
+					name = "not in a project"
+				}
+				fmt.Fprintln(bw, indent+paint(ansiBold, name+":"))
+			}
+			if hasProjects(r.Findings) {
+				indent += "  "
+			}
+			cluster, project = g.cluster, g.project
+		}
+		title := "namespace " + g.namespace
+		if g.namespace == "" {
 			title = "cluster-scoped and mesh-wide"
 		}
-		fmt.Fprintln(bw, paint(ansiBold, title+":"))
-		for _, f := range groups[ns] {
-			fmt.Fprintf(bw, "  %s [%s] (%s%s) %s\n", paint(levelColor(f.Level), f.Level.String()), f.Code,
+		fmt.Fprintln(bw, indent+paint(ansiBold, title+":"))
+		for _, f := range g.findings {
+			fmt.Fprintf(bw, "%s  %s [%s] (%s%s) %s\n", indent, paint(levelColor(f.Level), f.Level.String()), f.Code,
 				f.Resource, location(f), oneLine(f.Message))
 		}
 	}
+	for _, e := range r.ClusterErrors {
+		fmt.Fprintf(bw, "\n%s cluster %s: %s\n", paint(ansiRed, "Error"), e.Cluster, oneLine(e.Message))
+	}
 	s := r.Summary
 	if len(r.Findings) == 0 {
-		fmt.Fprintf(bw, "%s No validation issues found when analyzing %d objects in %d files.\n", paint(ansiCyan, "✔"), s.Objects, s.Files)
+		fmt.Fprintf(bw, "%s No validation issues found when analyzing %s.\n", paint(ansiCyan, "✔"), s.source())
 	} else {
-		fmt.Fprintf(bw, "\n%d findings: %d errors, %d warnings, %d info (%d objects in %d files).\n",
-			s.Total, s.Errors, s.Warnings, s.Infos, s.Objects, s.Files)
+		fmt.Fprintf(bw, "\n%d findings: %d errors, %d warnings, %d info (%s).\n",
+			s.Total, s.Errors, s.Warnings, s.Infos, s.source())
 	}
 	return bw.Flush()
+}
+
+func hasProjects(fs []analysis.Finding) bool {
+	for _, f := range fs {
+		if f.Project != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func location(f analysis.Finding) string {
@@ -58,8 +89,6 @@ func location(f analysis.Finding) string {
 		return fmt.Sprintf(" %s:%d", f.File, f.Line)
 	case f.File != "":
 		return " " + f.File
-	case f.Cluster != "":
-		return " cluster " + f.Cluster
 	}
 	return ""
 }
