@@ -21,6 +21,7 @@ import (
 	"github.com/meshpilot/meshpilot/analyzers/k8sgateway"
 	"github.com/meshpilot/meshpilot/analyzers/kiali"
 	"github.com/meshpilot/meshpilot/analyzers/meshnetworks"
+	"github.com/meshpilot/meshpilot/analyzers/multicluster"
 	"github.com/meshpilot/meshpilot/analyzers/resilience"
 	"github.com/meshpilot/meshpilot/analyzers/routerules"
 	"github.com/meshpilot/meshpilot/analyzers/schema"
@@ -42,6 +43,7 @@ func All() []*analysis.Analyzer {
 		authn.Analyzers,
 		envoyfilter.Analyzers,
 		meshnetworks.Analyzers,
+		multicluster.Analyzers,
 		serviceentry.Analyzers,
 		sidecar.Analyzers,
 		injection.Analyzers,
@@ -69,4 +71,10 @@ func All() []*analysis.Analyzer {
 		out = append(out, family...)
 	}
 	return out
+}
+
+// CrossCluster returns the analyzers that need objects of several clusters
+// in one snapshot; over one cluster they find nothing.
+func CrossCluster() []*analysis.Analyzer {
+	return multicluster.Analyzers
 }

@@ -28,6 +28,10 @@ var loadSchemas = sync.OnceValues(crd.Load)
 var wantRe = regexp.MustCompile(`#\s*want((?:\s+"[^"]+")+)`)
 var quoted = regexp.MustCompile(`"([^"]+)"`)
 
+// ClusterAnnotation on a testdata object makes it an object of that live
+// cluster (its file and line are kept, for want comments).
+const ClusterAnnotation = "analysistest.meshpilot.io/cluster"
+
 // Run loads each .yaml file directly in dir as its own snapshot, runs a
 // (and what it requires) over it, and checks its findings against the
 // file's want comments: every want met by exactly one finding of a's codes
@@ -95,6 +99,13 @@ func analyze(t *testing.T, file string, a *analysis.Analyzer) []analysis.Finding
 	}
 	for _, p := range res.Problems {
 		t.Errorf("input error in testdata: %v", p)
+	}
+	// Objects annotated with ClusterAnnotation play live objects of that
+	// cluster, for checks across clusters.
+	for _, o := range res.Objects {
+		if c := o.Annotations()[ClusterAnnotation]; c != "" {
+			o.Source.Cluster = c
+		}
 	}
 	snap := res.Snapshot(mesh.Options{})
 	sel, err := analysis.Select([]*analysis.Analyzer{a}, nil, nil)
