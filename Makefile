@@ -3,7 +3,7 @@ GO ?= go
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 
-.PHONY: all build test vet fmt-check race conformance demo bench fuzz testenv
+.PHONY: all build test vet fmt-check race conformance demo bench fuzz testenv chart image
 
 all: build
 
@@ -20,10 +20,21 @@ test: fmt-check vet testenv
 vet:
 	$(GO) vet ./...
 
-## testenv: build kube-apiserver, kubectl and etcd from the Go module proxy into .cache/testenv
-## (about 5 minutes the first time, cached after); tests start them on loopback.
+## testenv: build kube-apiserver, kubectl, etcd and helm from the Go module proxy into .cache/
+## (about 7 minutes the first time, cached after); tests start them on loopback.
 testenv:
 	./hack/testenv build
+	./hack/helm build
+
+## chart: lint, render, RBAC/analysis checks and server dry-run of deploy/helm/meshpilot
+chart:
+	$(GO) test -count=1 -v ./deploy/helm/
+
+## image: the container image (needs Docker)
+IMAGE ?= ghcr.io/meshpilot/meshpilot
+VERSION ?= dev
+image:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
