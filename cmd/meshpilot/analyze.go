@@ -36,28 +36,39 @@ type analyzeFlags struct {
 	// then, when set, receives the analysis instead of the report being
 	// written (the fix command).
 	then func(context.Context, *analyzed) error
+	live liveFlags
 }
 
 func newAnalyzeCmd(s streams) *cobra.Command {
 	f := &analyzeFlags{}
 	cmd := &cobra.Command{
 		Use:   "analyze [PATH...]",
-		Short: "Analyze Istio configuration in files and folders (- for stdin)",
+		Short: "Analyze Istio configuration in files and folders (- for stdin), or live clusters",
 		Long: `Analyze reads YAML and JSON manifests (files, folders recursively, - for stdin;
 multi-document YAML, kind: List, helm template and kustomize build output) and
 reports every finding: istioctl analyze's IST codes and meshpilot's own.
 
+With --context, --kubeconfig or --use-kube it reads a live cluster instead,
+through its API server (read-only; Secrets as metadata only). With
+--rancher-url it reads every cluster Rancher manages (or --cluster, --project)
+through Rancher's Kubernetes proxy, in parallel, and groups findings by
+cluster, project and namespace; the token comes from $MESHPILOT_RANCHER_TOKEN
+or --rancher-token-file.
+
 Exit codes: 0 nothing at or above --fail-on; 3 findings at or above it;
-2 bad input or usage (the valid rest is still analyzed and reported; 2 wins over 3);
-1 internal error.`,
+2 bad input or usage, or a cluster that could not be read (the valid rest is
+still analyzed and reported; 2 wins over 3); 1 internal error.`,
 		Example: `  meshpilot analyze ./gitops/
   helm template istio/base | meshpilot analyze -o json -
+  meshpilot analyze --context prod-eu -A
+  MESHPILOT_RANCHER_TOKEN=token-abcde:... meshpilot analyze --rancher-url https://rancher.example.com --project Default
   meshpilot analyze --demo`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAnalyze(cmd.Context(), s, f, args)
 		},
 	}
 	addAnalyzeFlags(cmd.Flags(), f)
+	addLiveFlags(cmd.Flags(), &f.live)
 	return cmd
 }
 
@@ -122,6 +133,15 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	sel, err := analysis.Select(all, f.only, f.skip)
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
+	}
+	if err := f.live.check(paths, f.demo); err != nil {
+		return &exitError{code: exitInput, err: err}
+	}
+	if f.live.enabled() {
+		if f.then != nil || f.diff {
+			return &exitError{code: exitInput, err: errors.New("fixes of a live cluster are not applied in place: analyze the GitOps files that produce it")}
+		}
+		return runLive(ctx, s, f, sel, failOn)
 	}
 	tm := newTimings(s.err)
 	res, err := loadInputs(ctx, s, paths, f.demo, f.maxFileMiB)
@@ -195,6 +215,51 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	}
 	if failOn > 0 {
 		for _, fd := range findings {
+			if fd.Level >= failOn {
+				return &exitError{code: exitFindings}
+			}
+		}
+	}
+	return nil
+}
+
+// runLive analyzes live clusters and reports as runAnalyze does for files.
+func runLive(ctx context.Context, s streams, f *analyzeFlags, sel *analysis.Selection, failOn analysis.Level) error {
+	meshOpts := mesh.Options{}
+	if f.meshConfig != "" || f.meshNetworks != "" {
+		return &exitError{code: exitInput, err: errors.New("--mesh-config and --mesh-networks are for files: a live cluster's come from its istio ConfigMap")}
+	}
+	var out *liveOutcome
+	var err error
+	if f.live.rancherURL != "" {
+		out, err = analyzeRancher(ctx, s, &f.live, sel, f.namespace, meshOpts)
+	} else {
+		out, err = analyzeKube(ctx, s, &f.live, sel, f.namespace, meshOpts)
+	}
+	if err != nil {
+		return err
+	}
+	rep := &report.Report{Findings: out.findings, Version: version, Rules: map[string]*analysis.Code{}, ClusterErrors: out.clusterErrors}
+	for _, c := range codes.All() {
+		rep.Rules[c.ID] = c
+	}
+	for _, p := range out.problems {
+		rep.InputErrors = append(rep.InputErrors, report.InputError{File: p.File, Line: p.Line, Field: p.Field, Message: p.Msg})
+		fmt.Fprintf(s.err, "error: %s\n", p.Error())
+	}
+	rep.Summary = report.Summary{Objects: out.objects, Clusters: out.clusters, InputErrors: len(out.problems), Analyzers: len(sel.Analyzers)}
+	report.Summarize(&rep.Summary, out.findings)
+	if err := report.Write(s.out, f.output, rep, report.Options{Color: useColor(f.color, s.out)}); err != nil {
+		return &exitError{code: exitInternal, err: err}
+	}
+	switch {
+	case len(out.clusterErrors) > 0:
+		return &exitError{code: exitInput, err: fmt.Errorf("%d of %d clusters could not be analyzed (see above); the rest was", len(out.clusterErrors), len(out.clusterErrors)+out.clusters)}
+	case len(out.problems) > 0:
+		return &exitError{code: exitInput, err: fmt.Errorf("%d objects could not be decoded (see above); the rest was analyzed", len(out.problems))}
+	}
+	if failOn > 0 {
+		for _, fd := range out.findings {
 			if fd.Level >= failOn {
 				return &exitError{code: exitFindings}
 			}

@@ -17,6 +17,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Setenv(rancherTokenEnv, "") // the "no Rancher token" case must not see the caller's
 	tests := []struct {
 		name       string
 		args       []string
@@ -41,6 +42,14 @@ func TestExitCodes(t *testing.T) {
 		{"analyzers", []string{"analyzers"}, "", exitOK, "schema.Validation", ""},
 		{"duplicate across files", []string{"analyze", "--only", "MP0002", "testdata/mesh.yaml", "testdata/dup.yaml"}, "", exitFindings,
 			"VirtualService shop/cart is defined twice: at testdata/mesh.yaml:20 and at testdata/dup.yaml:1", ""},
+		{"live and files together", []string{"analyze", "--context", "x", "testdata/mesh.yaml"}, "", exitInput, "", "cannot be analyzed together"},
+		{"rancher and kubeconfig", []string{"analyze", "--rancher-url", "https://r.example", "--context", "x"}, "", exitInput, "", "takes no --context"},
+		{"project needs rancher", []string{"analyze", "--project", "Default", "--use-kube"}, "", exitInput, "", "need --rancher-url"},
+		{"missing kubeconfig named", []string{"analyze", "--kubeconfig", "testdata/no-such-kubeconfig"}, "", exitInput, "", "kubeconfig testdata/no-such-kubeconfig"},
+		{"unknown context", []string{"analyze", "--kubeconfig", "testdata/kubeconfig", "--context", "north"}, "", exitInput, "", `no context "north" (contexts: east)`},
+		{"rancher without token", []string{"analyze", "--rancher-url", "https://r.example"}, "", exitInput, "", "no Rancher token"},
+		{"rancher token file missing", []string{"analyze", "--rancher-url", "https://r.example", "--rancher-token-file", "testdata/nope"}, "", exitInput, "", "--rancher-token-file"},
+		{"no live fix", []string{"analyze", "--use-kube", "--diff"}, "", exitInput, "", "not applied in place"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
