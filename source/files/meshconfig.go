@@ -80,3 +80,8 @@ func meshConfigFromConfigMaps(res *Result) {
 		}
 	}
 }
+
+// ReadMeshConfigMaps sets MeshConfig and MeshNetworks (those not already
+// set) from an istio ConfigMap among r.Objects: for results assembled from
+// objects read elsewhere, such as a live cluster.
+func (r *Result) ReadMeshConfigMaps() { meshConfigFromConfigMaps(r) }

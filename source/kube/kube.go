@@ -114,7 +114,7 @@ func (r *Result) Lost() []Skipped {
 // Load reads every modeled kind from the cluster cfg points at.
 func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
 	opts = withDefaults(opts)
-	c, err := newClient(cfg)
+	c, err := newClient(cfg, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", opts.Cluster, err)
 	}
@@ -236,8 +236,18 @@ type client struct {
 	disc *discovery.DiscoveryClient
 }
 
-func newClient(cfg *rest.Config) (*client, error) {
+// logWarnings sends the API server's deprecation warnings ("v1 Endpoints is
+// deprecated") to the logger at debug level instead of client-go's stderr:
+// meshpilot reads every kind it models, deprecated or not.
+type logWarnings struct{ log *slog.Logger }
+
+func (l logWarnings) HandleWarningHeader(code int, agent, text string) {
+	l.log.Debug("API server warning", "code", code, "agent", agent, "text", text)
+}
+
+func newClient(cfg *rest.Config, log *slog.Logger) (*client, error) {
 	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = logWarnings{log}
 	// Listing forty kinds page by page: client-go's default 5 QPS would make
 	// a large cluster's read take minutes.
 	if cfg.QPS == 0 {
