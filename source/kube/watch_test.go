@@ -119,7 +119,9 @@ spec:
     - destination: {host: api}
 `)
 	c = expect("update of VirtualService edge/api", func(c kube.Change) bool { return c.Key == vs && !c.Deleted() })
-	if got := c.Object.Obj.(interface{ GetHttp() []*networking.HTTPRoute }).GetHttp()[0].GetTimeout().AsDuration(); got != 5*time.Second {
+	if got := c.Object.Obj.(interface {
+		GetHttp() []*networking.HTTPRoute
+	}).GetHttp()[0].GetTimeout().AsDuration(); got != 5*time.Second {
 		t.Errorf("updated VirtualService has timeout %s, want 5s", got)
 	}
 	if out, errOut, err := env.Kubectl("delete", "virtualservice", "-n", "edge", "api"); err != nil {
