@@ -46,18 +46,28 @@ func runPeerAuthn(pass *analysis.Pass) (any, error) {
 func checkPlaintext(pass *analysis.Pass, x *index) {
 	snap := pass.Snapshot
 	for _, ns := range snap.Namespaces() {
-		var first *mesh.Workload
+		var workloads []*mesh.Workload
 		for _, w := range snap.WorkloadsIn(ns) {
 			if x.meshWorkload(w) && !isGateway(w) {
-				first = w
-				break
+				workloads = append(workloads, w)
 			}
 		}
-		if first == nil {
+		if len(workloads) == 0 {
 			continue
 		}
 		mode, src := x.nsMode(ns)
 		if mode != security.PeerAuthentication_MutualTLS_PERMISSIVE {
+			continue
+		}
+		// Workloads a STRICT policy of their own selects do not accept
+		// plaintext, whatever the namespace's mode.
+		open := workloads[:0:0]
+		for _, w := range workloads {
+			if !strictlySelected(snap, w) {
+				open = append(open, w)
+			}
+		}
+		if len(open) == 0 {
 			continue
 		}
 		why := fmt.Sprintf("there is no mesh-wide PeerAuthentication in %s and none in the namespace", x.root)
@@ -66,10 +76,39 @@ func checkPlaintext(pass *analysis.Pass, x *index) {
 		}
 		obj := snap.Get(mesh.Namespace, "", ns)
 		if obj == nil {
-			obj = first.Object
+			obj = open[0].Object
 		}
-		pass.Reportf(codes.PlaintextAccepted, obj, "workloads of namespace %s accept plaintext traffic: %s", ns, why)
+		who := "workloads of namespace " + ns
+		if len(open) < len(workloads) {
+			who = fmt.Sprintf("%d of %d workloads of namespace %s (those no STRICT workload policy selects)", len(open), len(workloads), ns)
+		}
+		pass.Reportf(codes.PlaintextAccepted, obj, "%s accept plaintext traffic: %s", who, why)
 	}
+}
+
+// strictlySelected reports whether a PeerAuthentication of the workload's
+// namespace selects it and sets STRICT with no port opened to plaintext.
+func strictlySelected(snap *mesh.Snapshot, w *mesh.Workload) bool {
+	for _, o := range snap.InNamespace(mesh.PeerAuthentication, w.Namespace) {
+		pa, ok := o.Obj.(*security.PeerAuthentication)
+		if !ok || pa == nil {
+			continue
+		}
+		sel := pa.GetSelector().GetMatchLabels()
+		if len(sel) == 0 || !mesh.MatchLabels(sel, w.Labels) || pa.GetMtls().GetMode() != security.PeerAuthentication_MutualTLS_STRICT {
+			continue
+		}
+		weaker := false
+		for _, m := range pa.GetPortLevelMtls() {
+			if m.GetMode() != security.PeerAuthentication_MutualTLS_STRICT {
+				weaker = true
+			}
+		}
+		if !weaker {
+			return true
+		}
+	}
+	return false
 }
 
 func checkDisable(pass *analysis.Pass, o *mesh.Object, pa *security.PeerAuthentication) {

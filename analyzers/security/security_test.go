@@ -47,6 +47,7 @@ func TestMessages(t *testing.T) {
 		{"authz/policies.yaml", security.AuthorizationPolicies, "MP2019", "AuthorizationPolicy shop/web-service-port", `ports[0] "80" is a Service port that forwards to container port 8080`},
 		{"authz/policies.yaml", security.AuthorizationPolicies, "MP2020", "AuthorizationPolicy shop/web-methods", `methods[1] "FETCH" is not an HTTP method`},
 		{"peerauthn/mesh.yaml", security.PeerAuthentications, "MP2027", "Namespace a", "no mesh-wide PeerAuthentication in istio-system"},
+		{"peerauthn/workload-strict.yaml", security.PeerAuthentications, "MP2027", "Namespace mixed", "1 of 2 workloads of namespace mixed (those no STRICT workload policy selects)"},
 		{"version/istio-1.9.4.yaml", security.Version, "MP2039", "Deployment istio-system/istiod", "CVE-2021-31920"},
 		{"version/istio-none.yaml", security.Version, "MP2139", "AuthorizationPolicy shop/deny-admin", "no istiod Deployment"},
 	}
