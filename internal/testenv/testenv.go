@@ -10,20 +10,28 @@
 // broken environment cannot turn the integration tests into silent skips.
 //
 // To reuse an environment started by hand (hack/testenv start DIR), set
-// MESHPILOT_TESTENV_KUBECONFIG=DIR/kubeconfig; Start then neither builds nor
-// starts anything and does not stop it afterwards.
+// MESHPILOT_TESTENV_KUBECONFIG=DIR/kubeconfig; the first Start of each test
+// then neither builds nor starts anything and does not stop it afterwards.
+//
+// A test may call Start more than once to get several API servers (each in
+// its own folder, with its own ports, etcd and credentials), and Stop one of
+// them early to see what its clients do when it goes away.
 package testenv
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -45,12 +53,27 @@ type Env struct {
 	BinDir string
 	// Root is the meshpilot repository root.
 	Root string
+	// Server is the API server's URL, https://127.0.0.1:<port>.
+	Server string
+	// Reused is true for an environment started by hand and named by
+	// MESHPILOT_TESTENV_KUBECONFIG: Stop leaves it running.
+	Reused bool
+
+	script   string
+	stopOnce sync.Once
+	stopErr  error
 }
 
 const (
-	buildTimeout = 25 * time.Minute
-	startTimeout = 3 * time.Minute
+	buildTimeout   = 25 * time.Minute
+	startTimeout   = 3 * time.Minute
+	stopTimeout    = time.Minute
+	kubectlTimeout = 2 * time.Minute
 )
+
+// reusedBy records the tests that already hold the reused environment, so
+// that their next Start starts a server of their own.
+var reusedBy sync.Map // testing.TB -> struct{}
 
 // Start builds (once per machine) and starts a test API server in t.TempDir(),
 // and stops it when the test ends. See the package documentation for when it
@@ -64,7 +87,11 @@ func Start(t testing.TB) *Env {
 	script := filepath.Join(root, "hack", "testenv")
 
 	if kc := os.Getenv(ReuseEnv); kc != "" {
-		return reuse(t, root, script, kc)
+		if _, taken := reusedBy.LoadOrStore(t, struct{}{}); !taken {
+			t.Cleanup(func() { reusedBy.Delete(t) })
+			return reuse(t, root, script, kc)
+		}
+		t.Logf("testenv: this test already uses %s=%s; starting another API server", ReuseEnv, kc)
 	}
 
 	for _, tool := range []string{"go", "openssl", "setsid"} {
@@ -74,18 +101,26 @@ func Start(t testing.TB) *Env {
 	}
 
 	began := time.Now()
-	out, err := run(t, buildTimeout, nil, script, "build")
+	out, err := run(buildTimeout, nil, script, "build")
 	if err != nil {
 		unavailable(t, fmt.Sprintf("hack/testenv build failed after %s: %v (the Go module proxy %q may be unreachable)",
 			time.Since(began).Round(time.Second), err, goEnv("GOPROXY")), out)
 	}
 	built := time.Since(began)
-	binDir, err := binDir(t, script)
+	binDir, err := binDir(script)
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
 
 	dir := t.TempDir()
+	e := &Env{
+		Kubeconfig:        filepath.Join(dir, "kubeconfig"),
+		LimitedKubeconfig: filepath.Join(dir, "kubeconfig-limited"),
+		Dir:               dir,
+		BinDir:            binDir,
+		Root:              root,
+		script:            script,
+	}
 	began = time.Now()
 	env := []string{"MESHPILOT_TESTENV_OWNER_PID=" + strconv.Itoa(os.Getpid())}
 	// Registered before starting, so that a half-started environment is stopped
@@ -96,24 +131,49 @@ func Start(t testing.TB) *Env {
 				t.Logf("testenv: %s", tail(filepath.Join(dir, log), 20))
 			}
 		}
-		if out, err := run(t, time.Minute, nil, script, "stop", dir); err != nil {
-			t.Errorf("testenv: hack/testenv stop %s: %v\n%s", dir, err, out)
+		if err := e.Stop(); err != nil {
+			t.Errorf("%v", err)
 		}
 	})
-	out, err = run(t, startTimeout, env, script, "start", dir)
+	out, err = run(startTimeout, env, script, "start", dir)
 	if err != nil {
 		t.Fatalf("testenv: hack/testenv start failed after %s: %v\n%s",
 			time.Since(began).Round(time.Millisecond), err, out)
 	}
-	t.Logf("testenv: binaries ready in %s, API server started in %s (%s)",
-		built.Round(time.Millisecond), time.Since(began).Round(time.Millisecond), dir)
-	return &Env{
-		Kubeconfig:        filepath.Join(dir, "kubeconfig"),
-		LimitedKubeconfig: filepath.Join(dir, "kubeconfig-limited"),
-		Dir:               dir,
-		BinDir:            binDir,
-		Root:              root,
+	e.Server = readEnvFile(dir)["TESTENV_SERVER"]
+	t.Logf("testenv: binaries ready in %s, API server %s started in %s (%s)",
+		built.Round(time.Millisecond), e.Server, time.Since(began).Round(time.Millisecond), dir)
+	return e
+}
+
+// Stop stops the API server and etcd now rather than when the test ends.
+// It is idempotent, and the test's cleanup then has nothing left to do. A
+// reused environment (Reused) is left running and Stop returns an error.
+func (e *Env) Stop() error {
+	if e.Reused {
+		return fmt.Errorf("testenv: not stopping the API server of %s=%s: it was started by hand", ReuseEnv, e.Kubeconfig)
 	}
+	e.stopOnce.Do(func() {
+		if out, err := run(stopTimeout, nil, e.script, "stop", e.Dir); err != nil {
+			e.stopErr = fmt.Errorf("testenv: hack/testenv stop %s: %v\n%s", e.Dir, err, out)
+		}
+	})
+	return e.stopErr
+}
+
+// readEnvFile reads the KEY=value lines hack/testenv writes to DIR/env.
+func readEnvFile(dir string) map[string]string {
+	vars := map[string]string{}
+	b, err := os.ReadFile(filepath.Join(dir, "env"))
+	if err != nil {
+		return vars
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vars[k] = v
+		}
+	}
+	return vars
 }
 
 func reuse(t testing.TB, root, script, kubeconfig string) *Env {
@@ -126,12 +186,13 @@ func reuse(t testing.TB, root, script, kubeconfig string) *Env {
 	if _, err := os.Stat(limited); err != nil {
 		limited = ""
 	}
-	binDir, err := binDir(t, script)
+	binDir, err := binDir(script)
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
 	t.Logf("testenv: reusing the API server of %s=%s", ReuseEnv, kubeconfig)
-	return &Env{Kubeconfig: kubeconfig, LimitedKubeconfig: limited, Dir: dir, BinDir: binDir, Root: root}
+	return &Env{Kubeconfig: kubeconfig, LimitedKubeconfig: limited, Dir: dir, BinDir: binDir, Root: root,
+		Server: readEnvFile(dir)["TESTENV_SERVER"], Reused: true, script: script}
 }
 
 // Kubectl runs the cached kubectl against the admin kubeconfig and returns
@@ -140,22 +201,113 @@ func (e *Env) Kubectl(args ...string) (stdout, stderr string, err error) {
 	return e.KubectlAs(e.Kubeconfig, args...)
 }
 
-// KubectlAs runs the cached kubectl with the given kubeconfig.
+// KubectlAs runs the cached kubectl with the given kubeconfig, for at most
+// two minutes.
 func (e *Env) KubectlAs(kubeconfig string, args ...string) (stdout, stderr string, err error) {
-	kubectl := filepath.Join(e.BinDir, "kubectl")
-	if _, statErr := os.Stat(kubectl); statErr != nil {
-		if kubectl, err = exec.LookPath("kubectl"); err != nil {
-			return "", "", fmt.Errorf("no kubectl in %s or on PATH (run hack/testenv build)", e.BinDir)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	cmd.Dir = e.Root
+	return e.kubectl(ctx, kubeconfig, nil, args...)
+}
+
+func (e *Env) kubectl(ctx context.Context, kubeconfig string, stdin io.Reader, args ...string) (stdout, stderr string, err error) {
+	cmd := e.Command(ctx, kubeconfig, args...)
 	var o, s bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &s
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &o, &s
 	err = cmd.Run()
 	return o.String(), s.String(), err
+}
+
+// Command is the cached kubectl (or, without it, the one on PATH) with the
+// given kubeconfig and args, killed when ctx ends. It is for streams the
+// caller reads as they come, such as kubectl get --watch, and for
+// kubeconfigs of other servers (a proxy in front of this one). Discovery is
+// cached in Dir, not in the user's home.
+func (e *Env) Command(ctx context.Context, kubeconfig string, args ...string) *exec.Cmd {
+	kubectl := filepath.Join(e.BinDir, "kubectl")
+	if _, err := os.Stat(kubectl); err != nil {
+		if p, err := exec.LookPath("kubectl"); err == nil {
+			kubectl = p
+		}
+	}
+	cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Dir = e.Root
+	cmd.Env = append(os.Environ(), "KUBECACHEDIR="+filepath.Join(e.Dir, "kubectl-cache"))
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// LimitedRole is the ClusterRole of the limited identity, created in every
+// environment: read the mesh (namespaces, core workloads, Istio, Gateway
+// API, CRDs), not Secrets.
+const LimitedRole = "meshpilot-testenv-limited"
+
+// BindUser grants user the ClusterRole clusterRole in the whole cluster,
+// with a ClusterRoleBinding applied by the admin; binding again changes
+// nothing. Behind Rancher's proxy (source/rancher/ranchertest) the user to
+// bind is the Rancher user id the proxy impersonates, such as u-abc12.
+//
+// The roles that work: cluster-admin, LimitedRole, the system: roles, and
+// roles the test creates. The built-in admin, edit and view are aggregated
+// roles whose rules kube-controller-manager fills in; it does not run here,
+// so they grant nothing and BindUser refuses them.
+func (e *Env) BindUser(user, clusterRole string) error {
+	return e.bind("User", user, clusterRole)
+}
+
+// BindGroup is BindUser for a group, such as a Rancher group principal
+// without its "local://" prefix.
+func (e *Env) BindGroup(group, clusterRole string) error {
+	return e.bind("Group", group, clusterRole)
+}
+
+func (e *Env) bind(kind, subject, clusterRole string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
+	defer cancel()
+	out, errOut, err := e.kubectl(ctx, e.Kubeconfig, nil, "get", "clusterrole", clusterRole, "-o", "json")
+	if err != nil {
+		return fmt.Errorf("testenv: bind %s %s to ClusterRole %s: %v: %s", kind, subject, clusterRole, err, strings.TrimSpace(errOut))
+	}
+	var role struct {
+		AggregationRule *struct{} `json:"aggregationRule"`
+		Rules           []any     `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(out), &role); err != nil {
+		return fmt.Errorf("testenv: ClusterRole %s: %w", clusterRole, err)
+	}
+	if role.AggregationRule != nil && len(role.Rules) == 0 {
+		return fmt.Errorf("testenv: bind %s %s: ClusterRole %s is aggregated and has no rules, because kube-controller-manager, which aggregates them, does not run in testenv; bind %s, cluster-admin or a role of your own",
+			kind, subject, clusterRole, LimitedRole)
+	}
+	sum := sha256.Sum256([]byte(kind + "\x00" + subject + "\x00" + clusterRole))
+	name := fmt.Sprintf("meshpilot-testenv-%s-%s-%s-%x", strings.ToLower(kind), dnsLabel(subject), dnsLabel(clusterRole), sum[:4])
+	binding, err := json.Marshal(map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1",
+		"kind":       "ClusterRoleBinding",
+		"metadata":   map[string]any{"name": name},
+		"roleRef":    map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": clusterRole},
+		"subjects":   []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": subject}},
+	})
+	if err != nil {
+		return err
+	}
+	if _, errOut, err := e.kubectl(ctx, e.Kubeconfig, bytes.NewReader(binding),
+		"apply", "--server-side", "--field-manager=testenv", "-f", "-"); err != nil {
+		return fmt.Errorf("testenv: bind %s %s to ClusterRole %s: %v: %s", kind, subject, clusterRole, err, strings.TrimSpace(errOut))
+	}
+	return nil
+}
+
+// dnsLabel keeps the characters of s that an object name may hold.
+func dnsLabel(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
 }
 
 // RepoRoot finds the meshpilot module root from the working directory.
@@ -193,8 +345,8 @@ func unavailable(t testing.TB, why, output string) {
 	t.Skipf("%sSKIPPED (set CI=true to make this a failure)\n%s", msg, strings.Repeat("!", 78))
 }
 
-func binDir(t testing.TB, script string) (string, error) {
-	out, err := run(t, time.Minute, nil, script, "bindir")
+func binDir(script string) (string, error) {
+	out, err := run(time.Minute, nil, script, "bindir")
 	if err != nil {
 		return "", fmt.Errorf("hack/testenv bindir: %v\n%s", err, out)
 	}
@@ -204,8 +356,7 @@ func binDir(t testing.TB, script string) (string, error) {
 
 // run runs the script with combined output; stdout and stderr share one buffer
 // so failure messages show the go/openssl/kubectl output in order.
-func run(t testing.TB, timeout time.Duration, env []string, name string, args ...string) (string, error) {
-	t.Helper()
+func run(timeout time.Duration, env []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -141,4 +142,78 @@ func lastLines(s string) string {
 		lines = lines[len(lines)-15:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestTwoServers: a test may hold several API servers, reuse one started by
+// hand, bind users and groups to roles, and stop a server early.
+func TestTwoServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED in -short: builds and starts real kube-apiservers")
+	}
+	a := testenv.Start(t)
+	t.Run("second", func(t *testing.T) {
+		// The first Start of a test reuses MESHPILOT_TESTENV_KUBECONFIG's
+		// server and leaves it running; the next one starts its own.
+		t.Setenv(testenv.ReuseEnv, a.Kubeconfig)
+		r := testenv.Start(t)
+		if !r.Reused || r.Server != a.Server || r.Stop() == nil {
+			t.Fatalf("reused env %+v: want a's server, not stoppable", r)
+		}
+		b := testenv.Start(t)
+		if b.Reused || b.Server == "" || b.Server == a.Server || b.Dir == a.Dir {
+			t.Fatalf("second env %s in %s, first %s in %s", b.Server, b.Dir, a.Server, a.Dir)
+		}
+
+		if _, errOut, err := b.Kubectl("create", "namespace", "only-in-b"); err != nil {
+			t.Fatalf("%v: %s", err, errOut)
+		}
+		if _, _, err := a.Kubectl("get", "namespace", "only-in-b"); err == nil {
+			t.Errorf("namespace only-in-b of the second server is in the first")
+		}
+
+		canI := func(args ...string) string {
+			t.Helper()
+			out, _, _ := b.Kubectl(append([]string{"auth", "can-i"}, args...)...)
+			return strings.TrimSpace(out)
+		}
+		if got := canI("list", "pods", "--as", "u-abc12"); got != "no" {
+			t.Fatalf("before BindUser: can-i list pods = %q", got)
+		}
+		if err := b.BindUser("u-abc12", testenv.LimitedRole); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.BindUser("u-abc12", testenv.LimitedRole); err != nil {
+			t.Fatalf("binding again: %v", err)
+		}
+		if err := b.BindGroup("g-ops", "cluster-admin"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct{ args, want string }{
+			{"list pods --as u-abc12", "yes"},
+			{"list secrets --as u-abc12", "no"},
+			{"list secrets --as u-other --as-group g-ops", "yes"},
+		} {
+			if got := canI(strings.Fields(tt.args)...); got != tt.want {
+				t.Errorf("can-i %s = %q, want %q", tt.args, got, tt.want)
+			}
+		}
+		if err := b.BindUser("u-abc12", "view"); err == nil || !strings.Contains(err.Error(), "aggregated") {
+			t.Errorf("binding the aggregated view role: err = %v, want a refusal", err)
+		}
+
+		began := time.Now()
+		if err := b.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Stop(); err != nil {
+			t.Fatalf("second Stop: %v", err)
+		}
+		t.Logf("stopped in %s", time.Since(began).Round(time.Millisecond))
+		if _, errOut, err := b.Kubectl("--request-timeout=5s", "get", "--raw", "/readyz"); err == nil || !strings.Contains(errOut, "refused") {
+			t.Errorf("after Stop: err %v: %s", err, errOut)
+		}
+		if _, errOut, err := a.Kubectl("get", "--raw", "/readyz"); err != nil {
+			t.Errorf("the first server after the second stopped: %v: %s", err, errOut)
+		}
+	})
 }

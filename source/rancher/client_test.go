@@ -226,10 +226,10 @@ func TestMissingTokenBody(t *testing.T) {
 }
 
 func TestProxy(t *testing.T) {
-	type seen struct{ path, query, auth string }
+	type seen struct{ path, query, auth, user string }
 	got := make(chan seen, 1)
 	backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got <- seen{r.URL.Path, r.URL.RawQuery, r.Header.Get("Authorization")}
+		got <- seen{r.URL.Path, r.URL.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Impersonate-User")}
 		io.WriteString(w, `{"kind":"NamespaceList"}`)
 	})
 	s := newServer(t, backend)
@@ -262,8 +262,10 @@ func TestProxy(t *testing.T) {
 			if tt.status != 200 {
 				return
 			}
+			// Rancher keeps its token to itself and impersonates the token's
+			// user downstream.
 			g := <-got
-			if g.path != "/api/v1/namespaces" || g.query != "limit=5" || g.auth != "Bearer "+adminToken {
+			if g.path != "/api/v1/namespaces" || g.query != "limit=5" || g.auth != "" || g.user != "u-admin" {
 				t.Errorf("backend saw %+v", g)
 			}
 		})

@@ -2,30 +2,49 @@
 // Rancher's v3 API that package rancher uses, with Rancher's response shapes:
 // norman collections, limit/marker pagination, the clusterId filter on
 // projects, bearer-token auth with Rancher's error bodies, and the
-// /k8s/clusters/<id> proxy to a backend per cluster.
+// /k8s/clusters/<id> proxy to each cluster's Kubernetes API, which
+// authenticates the Rancher token and impersonates its user downstream as
+// Rancher does (see proxy.go).
 package ranchertest
 
 import (
+	"context"
+	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Cluster is a cluster the server knows. Backend, or else BackendURL, serves
 // its Kubernetes API behind /k8s/clusters/<ID>; with neither the proxy
-// answers 503 as Rancher does for a cluster it cannot reach.
+// answers as Rancher does for a cluster that is not provisioned (503).
 type Cluster struct {
 	ID, Name, State string
 	Labels          map[string]string
 	Annotations     map[string]string
-	Backend         http.Handler
-	BackendURL      string
+	// Backend serves the cluster's API in-process. The proxy hands it the
+	// request as it would send it downstream: path without the
+	// /k8s/clusters/<ID> prefix, the caller's Authorization replaced by
+	// BearerToken (or removed), and the impersonation headers set.
+	Backend http.Handler
+	// BackendURL is the cluster's API server (Rancher's status.apiEndpoint),
+	// such as https://127.0.0.1:6443, reached with TLS (nil: the system
+	// roots) and BearerToken. ClusterFromKubeconfig fills all three.
+	BackendURL string
+	TLS        *tls.Config
+	// BearerToken is the credential the proxy presents downstream. Rancher
+	// uses a per-user service account (cattle-impersonation-system/
+	// cattle-impersonation-<user>) whose only right is to impersonate that
+	// user, its groups and extras; an admin token of a test API server
+	// (system:masters) may impersonate anyone and so stands in for it.
+	BearerToken string
 }
 
 // Project is a project; ID is "<clusterId>:<projectId>".
@@ -33,11 +52,31 @@ type Project struct {
 	ID, Name, ClusterID, State string
 }
 
-// Token is an API token, "token-xxxxx:secret". Clusters lists the cluster
-// ids it may use; nil means every cluster.
+// Token is an API token, "token-xxxxx:secret", and the Rancher user it
+// authenticates.
 type Token struct {
-	Value    string
+	Value string
+	// Clusters lists the ids of the clusters the token's user is a member
+	// of; nil means every cluster (an administrator). The others are hidden
+	// from /v3 and refused by the proxy with Rancher's 403.
 	Clusters []string
+	// User is the Rancher user id, such as u-abc12: the proxy impersonates
+	// it downstream, so RBAC there binds it (kind User). Empty means "u-"
+	// followed by the token name without its "token-" prefix.
+	User string
+	// Groups are the user's group principals, such as local://g-ops or
+	// github_team://1234; the proxy impersonates them with "local://"
+	// removed, plus system:authenticated and system:cattle:authenticated.
+	Groups []string
+	// Principal is the user's principal id (Impersonate-Extra-principalid);
+	// empty means local://<User>. Username is the login name
+	// (Impersonate-Extra-username), sent when set.
+	Principal, Username string
+	// ClusterName makes the token cluster-scoped, as Rancher's token field
+	// clusterName does: it authenticates only requests whose path names that
+	// cluster (/k8s/clusters/<id>/..., /v3/clusters/<id>); anywhere else,
+	// /v3/clusters included, Rancher answers 401 must authenticate.
+	ClusterName string
 }
 
 // Options configure a Server.
@@ -45,30 +84,61 @@ type Options struct {
 	Clusters []Cluster
 	Projects []Project
 	Tokens   []Token
+	// TLS serves https, as Rancher does, with httptest's certificate for
+	// 127.0.0.1; CAPEM returns the certificate to trust and Client a client
+	// that trusts it.
+	TLS bool
+	// UnreachableDelay is how long a request to an unreachable cluster
+	// waits before the error (0: none). Real Rancher waits for the agent to
+	// reconnect for about 20 to 40 seconds first (pkg/dialer/factory.go:
+	// four jittered 5 s sleeps).
+	UnreachableDelay time.Duration
 }
 
 // Server is a running fake Rancher on loopback.
 type Server struct {
 	*httptest.Server
 	opts     Options
-	backends map[string]http.Handler
+	backends map[string]*backend
+
+	// ctx is cancelled by Close, so that streams in flight (watches) end
+	// and httptest.Server.Close does not wait for them forever.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
-// NewServer starts a server; Close it when done.
+// NewServer starts a server; Close it when done. It panics on an invalid
+// BackendURL, as httptest does on setup errors.
 func NewServer(opts Options) *Server {
-	s := &Server{opts: opts, backends: map[string]http.Handler{}}
+	opts.Clusters = slices.Clone(opts.Clusters)
+	opts.Tokens = slices.Clone(opts.Tokens)
+	s := &Server{opts: opts, backends: map[string]*backend{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, c := range opts.Clusters {
-		switch {
-		case c.Backend != nil:
-			s.backends[c.ID] = c.Backend
-		case c.BackendURL != "":
-			if u, err := url.Parse(c.BackendURL); err == nil {
-				s.backends[c.ID] = httputil.NewSingleHostReverseProxy(u)
-			}
+		b, err := newBackend(s.ctx, c)
+		if err != nil {
+			panic(fmt.Sprintf("ranchertest: cluster %s: %v", c.ID, err))
+		}
+		if b != nil {
+			s.backends[c.ID] = b
 		}
 	}
-	s.Server = httptest.NewServer(s)
+	s.Server = httptest.NewUnstartedServer(s)
+	if opts.TLS {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
 	return s
+}
+
+// Close ends the streams in flight, then closes the server.
+func (s *Server) Close() {
+	s.cancel()
+	s.Server.Close()
+	for _, b := range s.backends {
+		b.closeIdle()
+	}
 }
 
 // ServeHTTP routes a request as Rancher does.
@@ -79,9 +149,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := r.URL.Path
+	// A cluster-scoped token is refused (401, "clusterID does not match")
+	// wherever the path does not name its cluster (rancher/rancher
+	// pkg/auth/requests/authenticate.go, Authenticate).
+	if tok.ClusterName != "" && tok.ClusterName != clusterIDOf(path) {
+		writeAuthError(w, http.StatusUnauthorized, "must authenticate")
+		return
+	}
 	switch {
 	case strings.HasPrefix(path, "/k8s/clusters/"):
-		s.proxy(w, r, tok, strings.TrimPrefix(path, "/k8s/clusters/"))
+		s.proxy(w, r, tok)
 	case path == "/v3/clusters":
 		s.listClusters(w, r, tok)
 	case path == "/v3/projects":
@@ -93,6 +170,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeAPIError(w, http.StatusNotFound, "NotFound", "not found")
 	}
+}
+
+// clusterIDOf is the cluster a path names, as Rancher's
+// clusterrouter.GetClusterID reads it: /k8s|v3/clusters|cluster|proxy/<id>.
+func clusterIDOf(path string) string {
+	parts := strings.Split(path, "/")
+	if len(parts) > 3 && parts[0] == "" && (parts[1] == "k8s" || parts[1] == "v3") &&
+		(parts[2] == "clusters" || parts[2] == "cluster" || parts[2] == "proxy") {
+		return parts[3]
+	}
+	return ""
 }
 
 // authenticate accepts the token as a bearer token, or as basic auth with
@@ -119,6 +207,19 @@ func (t Token) allows(clusterID string) bool {
 	return t.Clusters == nil || slices.Contains(t.Clusters, clusterID)
 }
 
+// name is the token's name, the part before the colon (token-xxxxx).
+func (t Token) name() string {
+	name, _, _ := strings.Cut(t.Value, ":")
+	return name
+}
+
+func (t Token) user() string {
+	if t.User != "" {
+		return t.User
+	}
+	return "u-" + strings.TrimPrefix(t.name(), "token-")
+}
+
 func (s *Server) cluster(id string) (Cluster, bool) {
 	for _, c := range s.opts.Clusters {
 		if c.ID == id {
@@ -126,31 +227,6 @@ func (s *Server) cluster(id string) (Cluster, bool) {
 		}
 	}
 	return Cluster{}, false
-}
-
-// proxy forwards /k8s/clusters/<id>/rest to the cluster's backend as /rest.
-// The Authorization header goes along unchanged (real Rancher instead
-// authenticates the token itself and impersonates its user downstream).
-func (s *Server) proxy(w http.ResponseWriter, r *http.Request, tok Token, rest string) {
-	id, sub, _ := strings.Cut(rest, "/")
-	if _, ok := s.cluster(id); !ok {
-		writeAPIError(w, http.StatusNotFound, "NotFound", "clusters.management.cattle.io \""+id+"\" not found")
-		return
-	}
-	if !tok.allows(id) {
-		writeKubeForbidden(w, id)
-		return
-	}
-	backend, ok := s.backends[id]
-	if !ok {
-		writeAPIError(w, http.StatusServiceUnavailable, "ClusterUnavailable", "cluster agent disconnected")
-		return
-	}
-	out := r.Clone(r.Context())
-	out.URL.Path = "/" + sub
-	out.URL.RawPath = ""
-	out.RequestURI = ""
-	backend.ServeHTTP(w, out)
 }
 
 func (s *Server) visibleClusters(tok Token) []map[string]any {
@@ -206,6 +282,16 @@ func (s *Server) getProject(w http.ResponseWriter, r *http.Request, tok Token, i
 
 func (s *Server) clusterResource(c Cluster) map[string]any {
 	self := s.URL + "/v3/clusters/" + c.ID
+	state, ready := orDefault(c.State, "active"), map[string]any{"type": "Ready", "status": "True"}
+	transitioning, transitioningMessage := "no", ""
+	if b, ok := s.backends[c.ID]; ok {
+		if _, reachable := b.reachable(); !reachable {
+			// As Rancher shows a cluster whose agent is gone (the condition
+			// is quoted in rancher/rancher#36589 and #48585).
+			state, transitioning, transitioningMessage = "unavailable", "error", "Cluster agent is not connected"
+			ready = map[string]any{"type": "Ready", "status": "False", "reason": "Disconnected", "message": transitioningMessage}
+		}
+	}
 	return map[string]any{
 		"type": "cluster", "id": c.ID, "baseType": "cluster",
 		"links": map[string]string{
@@ -214,13 +300,16 @@ func (s *Server) clusterResource(c Cluster) map[string]any {
 			"remove":   self,
 			"update":   self,
 		},
-		"actions":     map[string]string{},
-		"name":        c.Name,
-		"state":       orDefault(c.State, "active"),
-		"labels":      orEmpty(c.Labels),
-		"annotations": orEmpty(c.Annotations),
-		"internal":    c.ID == "local",
-		"uuid":        "uuid-" + c.ID,
+		"actions":              map[string]string{},
+		"name":                 c.Name,
+		"state":                state,
+		"transitioning":        transitioning,
+		"transitioningMessage": transitioningMessage,
+		"conditions":           []map[string]any{ready},
+		"labels":               orEmpty(c.Labels),
+		"annotations":          orEmpty(c.Annotations),
+		"internal":             c.ID == "local",
+		"uuid":                 "uuid-" + c.ID,
 	}
 }
 
@@ -322,16 +411,6 @@ func writeAuthError(w http.ResponseWriter, status int, message string) {
 // writeAPIError writes norman's API error body: numeric status and a code.
 func writeAPIError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]any{"type": "error", "baseType": "error", "status": status, "code": code, "message": message})
-}
-
-// writeKubeForbidden answers a proxied request for a cluster the token's user
-// has no access to the way the downstream API server does: a v1 Status.
-func writeKubeForbidden(w http.ResponseWriter, clusterID string) {
-	writeJSON(w, http.StatusForbidden, map[string]any{
-		"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{},
-		"status": "Failure", "reason": "Forbidden", "code": http.StatusForbidden,
-		"message": "the token's user has no access to cluster " + clusterID,
-	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
