@@ -125,6 +125,11 @@ func NewFinding(code *Code, obj *mesh.Object, msg string) Finding {
 		f.Line = obj.Source.Line
 		f.Cluster = obj.Source.Cluster
 		f.Namespace = obj.Namespace()
+		if obj.GroupKind == mesh.Namespace {
+			// A finding on a Namespace is about that namespace: -n keeps it,
+			// reports group it there, its Rancher project is that namespace's.
+			f.Namespace = obj.Name()
+		}
 	}
 	return f
 }

@@ -100,8 +100,8 @@ func TestMessages(t *testing.T) {
 		`Error VirtualService shop/cart: guardrail limit "budgets": http[0].timeout 30s is above maxRouteTimeout 10s`,
 		`Error HTTPRoute team-a/web: guardrail limit "budgets": rules[0].timeouts.request 1m is above maxRouteTimeout 10s`,
 		`Error VirtualService team-a/catalog: guardrail limit "budgets": http[0].timeout 0s disables the timeout, above maxRouteTimeout 10s`,
-		`Error Namespace checkout: guardrail limit "security": namespace checkout gets mTLS mode PERMISSIVE from Istio's default, as no PeerAuthentication sets one, weaker than requiredMtlsMode STRICT`,
 		`Error Deployment checkout/pay: guardrail rule "prod-replicas": replicas 1 in a prod namespace`,
+		`Error Namespace checkout: guardrail limit "security": namespace checkout gets mTLS mode PERMISSIVE from Istio's default, as no PeerAuthentication sets one, weaker than requiredMtlsMode STRICT`,
 		`Warning VirtualService checkout/pay: guardrail rule "route-timeouts": every HTTP route needs a timeout`,
 		`Warning Sidecar platform/default: guardrail limit "platform-only-sidecars": kind Sidecar is forbidden in namespace platform`,
 	}

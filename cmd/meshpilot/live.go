@@ -330,9 +330,6 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 	for i := range out.findings {
 		f := &out.findings[i]
 		f.Project = projectOf[[2]string{f.Cluster, f.Namespace}]
-		if f.Namespace == "" && f.Object != nil && f.Object.GroupKind == mesh.Namespace {
-			f.Project = projectOf[[2]string{f.Cluster, f.Object.Name()}]
-		}
 	}
 	if onlyProject != nil {
 		kept := out.findings[:0]

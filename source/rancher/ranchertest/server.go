@@ -93,6 +93,10 @@ type Options struct {
 	// reconnect for about 20 to 40 seconds first (pkg/dialer/factory.go:
 	// four jittered 5 s sleeps).
 	UnreachableDelay time.Duration
+	// OnRequest, when set, sees each authenticated request before it is
+	// served: tests use it to change the server mid-run (SetUnreachable
+	// once the clusters were listed). It must not block.
+	OnRequest func(*http.Request)
 }
 
 // Server is a running fake Rancher on loopback.
@@ -147,6 +151,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		writeAuthError(w, http.StatusUnauthorized, "must authenticate")
 		return
+	}
+	if s.opts.OnRequest != nil {
+		s.opts.OnRequest(r)
 	}
 	path := r.URL.Path
 	// A cluster-scoped token is refused (401, "clusterID does not match")
