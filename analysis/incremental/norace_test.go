@@ -1,0 +1,5 @@
+//go:build !race
+
+package incremental_test
+
+const raceEnabled = false
