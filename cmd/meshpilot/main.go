@@ -1,5 +1,5 @@
 // Command meshpilot analyzes Istio service meshes: their configuration
-// files and (later) live clusters, with every finding as CI can gate on it.
+// files, live clusters and Rancher-managed clusters, with every finding as CI can gate on it.
 package main
 
 import (
@@ -82,8 +82,9 @@ func newRoot(s streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "meshpilot",
 		Short: "An AI copilot for Istio service meshes: finds misconfigurations and proposes fixes",
-		Long: `meshpilot reads an Istio mesh (files and folders of YAML today) and reports
-what is wrong with it: everything istioctl analyze reports, offline, plus its own checks.
+		Long: `meshpilot reads an Istio mesh (files and folders of YAML, a live cluster, or the
+clusters Rancher manages) and reports what is wrong with it: everything istioctl analyze
+reports, plus its own checks.
 
 Exit codes: 0 nothing at or above --fail-on; 3 findings at or above it;
 2 bad input or usage (the valid rest is still analyzed); 1 internal error.`,
@@ -91,6 +92,6 @@ Exit codes: 0 nothing at or above --fail-on; 3 findings at or above it;
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(newAnalyzeCmd(s), newFixCmd(s), newDemoCmd(s), newAnalyzersCmd(s), newExplainCmd(s), newGenCmd(s), newBenchCmd(s), newOverheadCmd(s))
+	root.AddCommand(newAnalyzeCmd(s), newWatchCmd(s), newFixCmd(s), newDemoCmd(s), newAnalyzersCmd(s), newExplainCmd(s), newGenCmd(s), newBenchCmd(s), newOverheadCmd(s))
 	return root
 }
