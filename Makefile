@@ -56,6 +56,7 @@ demo:
 bench: build
 	./bin/meshpilot bench --services 10000 --scale 4 --runs 3
 	$(GO) test -run XXX -bench . -benchtime 5x ./source/files/ ./analyzers/
+	$(GO) test -run XXX -bench 'ApplyVirtualService10k|FullReanalysis10k' -benchtime 20x ./analysis/incremental/
 
 ## fuzz: each fuzz target for FUZZTIME (default 5m).
 FUZZTIME ?= 5m
