@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/meshpilot/meshpilot/analysis"
-	"github.com/meshpilot/meshpilot/analyzers"
 	"github.com/meshpilot/meshpilot/analyzers/codes"
 	"github.com/meshpilot/meshpilot/analyzers/guardrail"
 	"github.com/meshpilot/meshpilot/mesh"
@@ -122,17 +121,9 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	if f.namespace != "" && f.allNS {
 		return &exitError{code: exitInput, err: errors.New("--namespace and --all-namespaces are mutually exclusive")}
 	}
-	all := analyzers.All()
-	policy, err := loadPolicy(s.err, f.policy)
+	sel, policy, err := selectAnalyzers(s, f.policy, f.only, f.skip)
 	if err != nil {
 		return err
-	}
-	if policy != nil {
-		all = append(all, guardrail.Analyzer(policy))
-	}
-	sel, err := analysis.Select(all, f.only, f.skip)
-	if err != nil {
-		return &exitError{code: exitInput, err: err}
 	}
 	if err := f.live.check(paths, f.demo); err != nil {
 		return &exitError{code: exitInput, err: err}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/meshpilot/meshpilot/analysis"
+	"github.com/meshpilot/meshpilot/analyzers"
 	"github.com/meshpilot/meshpilot/analyzers/guardrail"
 )
 
@@ -27,4 +29,22 @@ func loadPolicy(w io.Writer, path string) (*guardrail.Policy, error) {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
 	return nil, &exitError{code: exitInput, err: fmt.Errorf("--policy %s: %d errors (see above)", path, len(errs))}
+}
+
+// selectAnalyzers resolves --only and --skip over every analyzer, plus the
+// guardrail analyzer of --policy when one is given.
+func selectAnalyzers(s streams, policyPath string, only, skip []string) (*analysis.Selection, *guardrail.Policy, error) {
+	all := analyzers.All()
+	policy, err := loadPolicy(s.err, policyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if policy != nil {
+		all = append(all, guardrail.Analyzer(policy))
+	}
+	sel, err := analysis.Select(all, only, skip)
+	if err != nil {
+		return nil, nil, &exitError{code: exitInput, err: err}
+	}
+	return sel, policy, nil
 }

@@ -17,8 +17,6 @@ import (
 
 	"github.com/meshpilot/meshpilot/analysis"
 	"github.com/meshpilot/meshpilot/analysis/incremental"
-	"github.com/meshpilot/meshpilot/analyzers"
-	"github.com/meshpilot/meshpilot/analyzers/guardrail"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/kube"
 )
@@ -81,17 +79,9 @@ func runWatch(ctx context.Context, s streams, f *watchFlags) error {
 	if err != nil {
 		return &exitError{code: exitInput, err: fmt.Errorf("--min-level: %w", err)}
 	}
-	all := analyzers.All()
-	policy, err := loadPolicy(s.err, f.policy)
+	sel, _, err := selectAnalyzers(s, f.policy, f.only, f.skip)
 	if err != nil {
 		return err
-	}
-	if policy != nil {
-		all = append(all, guardrail.Analyzer(policy))
-	}
-	sel, err := analysis.Select(all, f.only, f.skip)
-	if err != nil {
-		return &exitError{code: exitInput, err: err}
 	}
 	cfg, name, err := kube.Target{Kubeconfig: f.live.kubeconfig, Context: f.live.kubeContext, ClusterName: f.live.clusterName}.Config()
 	if err != nil {
