@@ -201,3 +201,31 @@ func protocolFromName(name string) string {
 	}
 	return ""
 }
+
+// Destinations lists every route and mirror destination of a
+// VirtualService: HTTP routes and mirrors, then TCP, then TLS routes.
+func Destinations(vs *networking.VirtualService) []*networking.Destination {
+	var out []*networking.Destination
+	for _, r := range vs.GetHttp() {
+		for _, rd := range r.GetRoute() {
+			out = append(out, rd.GetDestination())
+		}
+		if r.GetMirror() != nil {
+			out = append(out, r.GetMirror())
+		}
+		for _, m := range r.GetMirrors() {
+			out = append(out, m.GetDestination())
+		}
+	}
+	for _, r := range vs.GetTcp() {
+		for _, rd := range r.GetRoute() {
+			out = append(out, rd.GetDestination())
+		}
+	}
+	for _, r := range vs.GetTls() {
+		for _, rd := range r.GetRoute() {
+			out = append(out, rd.GetDestination())
+		}
+	}
+	return out
+}

@@ -247,7 +247,7 @@ func (b *builder) virtualService(o *mesh.Object, vs *networking.VirtualService) 
 	// DestinationRules); DestinationRules read the routes to their host
 	// (retries, subsets used), routes read the write methods other routes
 	// to their destination match.
-	for _, d := range destinations(vs) {
+	for _, d := range mesh.Destinations(vs) {
 		for _, f := range b.fqdns(d.GetHost(), ns) {
 			b.lookup(f)
 			b.cover(f)
@@ -297,32 +297,6 @@ func (b *builder) virtualService(o *mesh.Object, vs *networking.VirtualService) 
 		}
 	}
 	b.exportTo(vs.GetExportTo())
-}
-
-func destinations(vs *networking.VirtualService) []*networking.Destination {
-	var out []*networking.Destination
-	for _, r := range vs.GetTcp() {
-		for _, rd := range r.GetRoute() {
-			out = append(out, rd.GetDestination())
-		}
-	}
-	for _, r := range vs.GetTls() {
-		for _, rd := range r.GetRoute() {
-			out = append(out, rd.GetDestination())
-		}
-	}
-	for _, r := range vs.GetHttp() {
-		for _, rd := range r.GetRoute() {
-			out = append(out, rd.GetDestination())
-		}
-		if m := r.GetMirror(); m != nil {
-			out = append(out, m)
-		}
-		for _, m := range r.GetMirrors() {
-			out = append(out, m.GetDestination())
-		}
-	}
-	return out
 }
 
 func matchesMethod(r *networking.HTTPRoute) bool {

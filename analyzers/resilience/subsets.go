@@ -40,7 +40,7 @@ func runUnusedSubsets(p *analysis.Pass) (any, error) {
 	used := map[string]map[string]bool{}
 	broken := map[string]bool{}
 	for _, vs := range virtualServices(s) {
-		for _, d := range allDestinations(vs.Spec) {
+		for _, d := range mesh.Destinations(vs.Spec) {
 			if d.GetSubset() == "" {
 				continue
 			}
@@ -69,34 +69,6 @@ func runUnusedSubsets(p *analysis.Pass) (any, error) {
 		}
 	}
 	return nil, nil
-}
-
-// allDestinations lists every route and mirror destination of a
-// VirtualService.
-func allDestinations(vs *networking.VirtualService) []*networking.Destination {
-	var out []*networking.Destination
-	for _, r := range vs.GetHttp() {
-		for _, rd := range r.GetRoute() {
-			out = append(out, rd.GetDestination())
-		}
-		if r.GetMirror() != nil {
-			out = append(out, r.GetMirror())
-		}
-		for _, m := range r.GetMirrors() {
-			out = append(out, m.GetDestination())
-		}
-	}
-	for _, r := range vs.GetTcp() {
-		for _, rd := range r.GetRoute() {
-			out = append(out, rd.GetDestination())
-		}
-	}
-	for _, r := range vs.GetTls() {
-		for _, rd := range r.GetRoute() {
-			out = append(out, rd.GetDestination())
-		}
-	}
-	return out
 }
 
 func sortedKeys(m map[string]bool) string {
