@@ -141,7 +141,7 @@ func (w *watchHandler) Synced(ctx context.Context, res *kube.Result) error {
 			shown++
 		}
 	}
-	fmt.Fprintf(w.s.err, "watch: cluster %s synced: %d objects, %d findings (%d at or above %s) in %s; watching for changes\n",
+	fmt.Fprintf(w.s.err, "watch: cluster %s synced: %d objects, %d findings (%d at or above %s) analyzed in %s; watching for changes\n",
 		res.Cluster, len(res.Objects), len(findings), shown, w.minLevel, time.Since(began).Round(time.Millisecond))
 	w.ready.Store(true)
 	return nil
