@@ -125,10 +125,7 @@ func (w *watchHandler) Synced(ctx context.Context, res *kube.Result) error {
 			return err
 		}
 	}
-	opts := mesh.Options{}
-	if res.MeshConfig != nil {
-		opts.MeshConfig, opts.MeshNetworks = res.MeshConfig.MeshConfig, res.MeshConfig.MeshNetworks
-	}
+	opts := mesh.Options{MeshConfig: res.MeshConfig, MeshNetworks: res.MeshNetworks}
 	e, err := incremental.New(ctx, res.Objects, opts, w.sel, analysis.Options{Namespaces: w.namespaces})
 	if err != nil {
 		return fmt.Errorf("first analysis: %w", err)

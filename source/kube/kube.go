@@ -25,6 +25,8 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
+	meshconfig "istio.io/api/mesh/v1alpha1"
+
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/files"
 )
@@ -83,8 +85,9 @@ type Result struct {
 	Problems []files.Problem
 	Notices  []files.Problem
 	// MeshConfig and MeshNetworks come from the istio ConfigMap of the root
-	// namespace, when it was read.
-	MeshConfig   *files.Result
+	// namespace, when it was read; nil otherwise.
+	MeshConfig   *meshconfig.MeshConfig
+	MeshNetworks *meshconfig.MeshNetworks
 	IstioCRDs    bool   // networking.istio.io is served
 	Istiod       string // "namespace/name" of an istiod Deployment, or ""
 	ServerHost   string
@@ -92,11 +95,50 @@ type Result struct {
 }
 
 // Snapshot builds a snapshot of the objects read.
+// Mesh config and networks given in opts win over the cluster's.
 func (r *Result) Snapshot(opts mesh.Options) *mesh.Snapshot {
-	if r.MeshConfig != nil {
-		return r.MeshConfig.Snapshot(opts)
+	if opts.MeshConfig == nil {
+		opts.MeshConfig = r.MeshConfig
+	}
+	if opts.MeshNetworks == nil {
+		opts.MeshNetworks = r.MeshNetworks
 	}
 	return mesh.New(r.Objects, opts)
+}
+
+// finish puts the objects in one order, reads the mesh config from the
+// istio ConfigMap among them and finds istiod: what Load and Watch share.
+func (r *Result) finish() {
+	sortObjects(r.Objects)
+	mc := &files.Result{Objects: r.Objects}
+	mc.ReadMeshConfigMaps()
+	r.MeshConfig, r.MeshNetworks = mc.MeshConfig, mc.MeshNetworks
+	r.Problems = append(r.Problems, mc.Problems...)
+	r.Istiod = findIstiod(r.Objects)
+	sortSkipped(r.Skipped)
+}
+
+// decodeLive decodes items an API server sent through the file decoder.
+// The objects come from the cluster, not a file; a field meshpilot's API
+// types do not know was accepted by the API server against its own schema,
+// so it is version skew, not a mistake: a notice, and the object is kept.
+func decodeLive(ctx context.Context, named []files.Named, cluster string, log *slog.Logger) (objs []*mesh.Object, problems, notices []files.Problem, err error) {
+	if len(named) == 0 {
+		return nil, nil, nil, nil
+	}
+	decoded, err := files.LoadBytes(ctx, named, files.Options{Logger: log})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("decode: %w", err)
+	}
+	for _, o := range decoded.Objects {
+		o.Source = mesh.Source{Cluster: cluster}
+		for _, fe := range o.SchemaErrors {
+			notices = append(notices, files.Problem{File: objectName(cluster, o), Field: fe.Path,
+				Msg: fmt.Sprintf("%s (ignored: the API server accepted it; meshpilot's API types may be older than the cluster's)", fe.Message)})
+		}
+		o.SchemaErrors = nil
+	}
+	return decoded.Objects, decoded.Problems, append(notices, decoded.Notices...), nil
 }
 
 // Lost returns the skipped kinds that lose information: forbidden or
@@ -174,37 +216,15 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	// One order whatever the goroutines did: findings and reports must not
 	// depend on scheduling.
 	sort.Slice(named, func(i, j int) bool { return named[i].Name < named[j].Name })
-	decoded, err := files.LoadBytes(ctx, named, files.Options{Logger: opts.Logger})
+	objs, problems, notices, err := decodeLive(ctx, named, opts.Cluster, opts.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: decode: %w", opts.Cluster, err)
+		return nil, fmt.Errorf("cluster %s: %w", opts.Cluster, err)
 	}
-	for _, o := range decoded.Objects {
-		o.Source = mesh.Source{Cluster: opts.Cluster}
-		// The API server accepted the object against its own schema: a field
-		// meshpilot's API types do not know is version skew, not a mistake.
-		for _, fe := range o.SchemaErrors {
-			res.Notices = append(res.Notices, files.Problem{File: objectName(opts.Cluster, o), Field: fe.Path,
-				Msg: fmt.Sprintf("%s (ignored: the API server accepted it; meshpilot's API types may be older than the cluster's)", fe.Message)})
-		}
-		o.SchemaErrors = nil
-		res.Objects = append(res.Objects, o)
-	}
+	res.Objects, res.Problems, res.Notices = objs, problems, notices
 	for _, l := range lists {
 		res.Objects = append(res.Objects, l...)
 	}
-	sortObjects(res.Objects)
-	decoded.Objects = res.Objects
-	res.MeshConfig = decoded
-	res.Problems = append(res.Problems, decoded.Problems...)
-	res.Notices = append(res.Notices, decoded.Notices...)
-	sort.Slice(res.Skipped, func(i, j int) bool {
-		a, b := res.Skipped[i], res.Skipped[j]
-		if a.Resource != b.Resource {
-			return a.Resource < b.Resource
-		}
-		return a.Namespace < b.Namespace
-	})
-	res.Istiod = findIstiod(res.Objects)
+	res.finish()
 	return res, nil
 }
 
@@ -438,13 +458,34 @@ func normalize(raw json.RawMessage, apiVersion, kind string) ([]byte, string, er
 // PartialObjectMetadata, so the API server sent no data.
 func secretMeta(raw json.RawMessage, version, cluster string) (*mesh.Object, bool) {
 	var pm metav1.PartialObjectMetadata
-	if err := json.Unmarshal(raw, &pm); err != nil || pm.Name == "" {
+	if err := json.Unmarshal(raw, &pm); err != nil {
 		return nil, false
 	}
-	pm.ManagedFields = nil
-	meta := pm.ObjectMeta
+	return secretFromMeta(&pm, version, cluster)
+}
+
+// secretFromMeta builds a Secret from the metadata the API server sent.
+func secretFromMeta(pm *metav1.PartialObjectMetadata, version, cluster string) (*mesh.Object, bool) {
+	if pm.Name == "" {
+		return nil, false
+	}
+	meta := *pm.ObjectMeta.DeepCopy()
+	meta.ManagedFields = nil
 	return &mesh.Object{GroupKind: mesh.Secret, Version: version, Meta: &meta,
 		Obj: &mesh.SecretInfo{MetadataOnly: true}, Source: mesh.Source{Cluster: cluster}}, true
+}
+
+// resourcePath is the REST path of a kind's collection, cluster-wide or in
+// a namespace.
+func resourcePath(k mesh.KindInfo, version, namespace string) []string {
+	path := []string{"/api", version}
+	if k.Group != "" {
+		path = []string{"/apis", k.Group, version}
+	}
+	if namespace != "" {
+		path = append(path, "namespaces", namespace)
+	}
+	return append(path, k.Resource)
 }
 
 // metadataAccept asks for PartialObjectMetadataList, as client-go's metadata
@@ -454,14 +495,7 @@ const metadataAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s
 // list follows a list's continue tokens; it returns the items and the number
 // of requests made.
 func (c *client) list(ctx context.Context, k mesh.KindInfo, version, namespace string, pageSize int64) ([]json.RawMessage, int, error) {
-	path := []string{"/api", version}
-	if k.Group != "" {
-		path = []string{"/apis", k.Group, version}
-	}
-	if namespace != "" {
-		path = append(path, "namespaces", namespace)
-	}
-	path = append(path, k.Resource)
+	path := resourcePath(k, version, namespace)
 	var items []json.RawMessage
 	cont := ""
 	requests := 0

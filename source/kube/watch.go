@@ -2,7 +2,6 @@ package kube
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -158,7 +157,10 @@ func Watch(ctx context.Context, cfg *rest.Config, opts Options, h Handler) error
 		batch := w.queue
 		w.queue = nil
 		w.mu.Unlock()
-		changes := w.decode(ctx, batch)
+		changes, problems, notices := w.decode(ctx, batch)
+		for _, p := range append(problems, notices...) {
+			w.opts.Logger.Warn("changed object", "cluster", w.opts.Cluster, "problem", p.Error())
+		}
 		if len(changes) == 0 {
 			continue
 		}
@@ -217,15 +219,7 @@ func (c *client) plan(ctx context.Context, opts Options) ([]planned, []Skipped, 
 
 // probe lists one object of a kind: whether the identity may list it.
 func (c *client) probe(ctx context.Context, k mesh.KindInfo, version, namespace string) error {
-	path := []string{"/api", version}
-	if k.Group != "" {
-		path = []string{"/apis", k.Group, version}
-	}
-	if namespace != "" {
-		path = append(path, "namespaces", namespace)
-	}
-	path = append(path, k.Resource)
-	req := c.rest.Get().AbsPath(path...).Param("limit", "1")
+	req := c.rest.Get().AbsPath(resourcePath(k, version, namespace)...).Param("limit", "1")
 	if k.GroupKind == mesh.Secret {
 		req = req.SetHeader("Accept", metadataAccept)
 	}
@@ -278,24 +272,21 @@ func (w *watcher) initial(ctx context.Context, informers []cache.SharedIndexInfo
 			res.IstioCRDs = true
 		}
 	}
-	changes := w.decode(ctx, batch)
+	changes, problems, notices := w.decode(ctx, batch)
 	for _, ch := range changes {
 		if ch.Object != nil {
 			res.Objects = append(res.Objects, ch.Object)
 		}
 	}
-	sortObjects(res.Objects)
-	res.Istiod = findIstiod(res.Objects)
-	decoded := &files.Result{Objects: res.Objects}
-	decoded.ReadMeshConfigMaps()
-	res.MeshConfig = decoded
-	res.Problems = decoded.Problems
+	res.Problems, res.Notices = problems, notices
+	res.finish()
 	return res, nil
 }
 
 // decode turns informer notifications into changes, in order, dropping
-// replays of versions already seen.
-func (w *watcher) decode(ctx context.Context, batch []queued) []Change {
+// replays of versions already seen; it returns the decoder's problems and
+// notices beside them.
+func (w *watcher) decode(ctx context.Context, batch []queued) ([]Change, []files.Problem, []files.Problem) {
 	type pending struct {
 		key     mesh.Key
 		deleted bool
@@ -303,6 +294,7 @@ func (w *watcher) decode(ctx context.Context, batch []queued) []Change {
 		named   int // index into named, or -1
 	}
 	var named []files.Named
+	var refs []string // objectName of each named item, to find it decoded
 	var order []pending
 	for _, q := range batch {
 		if q.deleted {
@@ -330,11 +322,7 @@ func (w *watcher) decode(ctx context.Context, batch []queued) []Change {
 		}
 		switch o := q.obj.(type) {
 		case *metav1.PartialObjectMetadata:
-			raw, err := json.Marshal(o)
-			if err != nil {
-				continue
-			}
-			if obj, ok := secretMeta(raw, q.version, w.opts.Cluster); ok {
+			if obj, ok := secretFromMeta(o, q.version, w.opts.Cluster); ok {
 				order = append(order, pending{key: key, obj: obj, named: -1})
 			}
 		case *unstructured.Unstructured:
@@ -353,24 +341,17 @@ func (w *watcher) decode(ctx context.Context, batch []queued) []Change {
 			}
 			order = append(order, pending{key: key, named: len(named)})
 			named = append(named, files.Named{Name: fmt.Sprintf("%s: %s %s", w.opts.Cluster, q.info.Kind, name), Data: doc})
+			refs = append(refs, refName(w.opts.Cluster, q.info.Kind, key, q.info.Namespaced))
 		}
 	}
-	var decoded map[string]*mesh.Object
-	if len(named) > 0 {
-		res, err := files.LoadBytes(ctx, named, files.Options{Logger: w.opts.Logger})
-		if err != nil {
-			w.opts.Logger.Warn("cannot decode objects", "cluster", w.opts.Cluster, "err", err)
-			return nil
-		}
-		for _, p := range res.Problems {
-			w.opts.Logger.Warn("object not decoded", "cluster", w.opts.Cluster, "problem", p.Error())
-		}
-		decoded = make(map[string]*mesh.Object, len(res.Objects))
-		for _, o := range res.Objects {
-			o.Source = mesh.Source{Cluster: w.opts.Cluster}
-			o.SchemaErrors = nil // accepted by the API server: see Load
-			decoded[fmt.Sprintf("%s: %s %s", w.opts.Cluster, o.Kind, nsName(o))] = o
-		}
+	objs, problems, notices, err := decodeLive(ctx, named, w.opts.Cluster, w.opts.Logger)
+	if err != nil {
+		w.opts.Logger.Warn("cannot decode objects", "cluster", w.opts.Cluster, "err", err)
+		return nil, nil, nil
+	}
+	decoded := make(map[string]*mesh.Object, len(objs))
+	for _, o := range objs {
+		decoded[objectName(w.opts.Cluster, o)] = o
 	}
 	out := make([]Change, 0, len(order))
 	for _, p := range order {
@@ -380,19 +361,21 @@ func (w *watcher) decode(ctx context.Context, batch []queued) []Change {
 		case p.obj != nil:
 			out = append(out, Change{Key: p.key, Object: p.obj})
 		default:
-			if o := decoded[named[p.named].Name]; o != nil {
+			if o := decoded[refs[p.named]]; o != nil {
 				out = append(out, Change{Key: p.key, Object: o})
 			}
 		}
 	}
-	return out
+	return out, problems, notices
 }
 
-func nsName(o *mesh.Object) string {
-	if o.Meta.Namespace != "" {
-		return o.Meta.Namespace + "/" + o.Meta.Name
+// refName is what objectName gives the object of key once decoded.
+func refName(cluster, kind string, key mesh.Key, namespaced bool) string {
+	r := mesh.Ref{Kind: kind, Name: key.Name}
+	if namespaced {
+		r.Namespace = key.Namespace
 	}
-	return o.Meta.Name
+	return cluster + ": " + r.String()
 }
 
 func metaOf(obj any) (metav1.Object, bool) {
