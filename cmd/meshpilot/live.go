@@ -247,7 +247,8 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 	read, err := c.Read(ctx, rancher.ReadOptions{Clusters: clusters, Parallelism: lf.maxClusters, Timeout: lf.clusterTimeout})
 	if err != nil {
 		code := exitInternal
-		if errors.Is(err, rancher.ErrUnauthorized) || errors.Is(err, rancher.ErrForbidden) || strings.Contains(err.Error(), "no cluster with") || strings.Contains(err.Error(), "ambiguous") {
+		if errors.Is(err, rancher.ErrUnauthorized) || errors.Is(err, rancher.ErrForbidden) ||
+			errors.Is(err, rancher.ErrNotFound) || errors.Is(err, rancher.ErrAmbiguous) {
 			code = exitInput
 		}
 		return nil, &exitError{code: code, err: err}
@@ -256,7 +257,7 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 	type meshKey struct{ trustDomain string }
 	meshes := map[meshKey][]*mesh.Object{}
 	meshClusters := map[meshKey][]string{}
-	projectOf := map[[2]string]string{} // cluster name, namespace → project name
+	projectOf := map[[2]string]rancher.Project{} // cluster name, namespace → project
 	for _, cr := range read.Clusters {
 		if cr.Err != nil {
 			out.clusterErrors = append(out.clusterErrors, report.ClusterError{Cluster: cr.Cluster.Name, Message: cr.Err.Error()})
@@ -275,7 +276,7 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 			}
 			p, ok := read.ProjectOf(cr.Cluster.ID, o)
 			if ok {
-				projectOf[[2]string{cr.Cluster.Name, o.Name()}] = p.Name
+				projectOf[[2]string{cr.Cluster.Name, o.Name()}] = p
 			}
 			if onlyProject != nil && ok && p.ID == onlyProject.ID && (namespace == "" || namespace == o.Name()) {
 				namespaces = append(namespaces, o.Name())
@@ -329,12 +330,12 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 	}
 	for i := range out.findings {
 		f := &out.findings[i]
-		f.Project = projectOf[[2]string{f.Cluster, f.Namespace}]
+		f.Project = projectOf[[2]string{f.Cluster, f.Namespace}].Name
 	}
 	if onlyProject != nil {
 		kept := out.findings[:0]
 		for _, f := range out.findings {
-			if f.Project == onlyProject.Name {
+			if projectOf[[2]string{f.Cluster, f.Namespace}].ID == onlyProject.ID {
 				kept = append(kept, f)
 			}
 		}

@@ -135,6 +135,9 @@ func TestResolve(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("ResolveCluster(%q) err = %v, want %q", tt.in, err, tt.err)
 			}
+			if !errors.Is(err, rancher.ErrNotFound) && !errors.Is(err, rancher.ErrAmbiguous) {
+				t.Errorf("ResolveCluster(%q) err = %v, want one matching ErrNotFound or ErrAmbiguous", tt.in, err)
+			}
 			continue
 		}
 		if err != nil || got.ID != tt.want {
@@ -153,6 +156,9 @@ func TestResolve(t *testing.T) {
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("ResolveProject(%q) err = %v, want %q", tt.in, err, tt.err)
+			}
+			if !errors.Is(err, rancher.ErrNotFound) && !errors.Is(err, rancher.ErrAmbiguous) {
+				t.Errorf("ResolveProject(%q) err = %v, want one matching ErrNotFound or ErrAmbiguous", tt.in, err)
 			}
 			continue
 		}

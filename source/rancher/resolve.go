@@ -2,9 +2,17 @@ package rancher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+)
+
+// ErrNotFound and ErrAmbiguous match, under errors.Is, a cluster or project
+// that no id or name names, and a name several share.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrAmbiguous = errors.New("ambiguous name")
 )
 
 // ResolveCluster finds a cluster by id (c-xxxxx, or local) or by name. A
@@ -27,13 +35,13 @@ func (c *Client) ResolveCluster(ctx context.Context, idOrName string) (Cluster, 
 	case 1:
 		return byName[0], nil
 	case 0:
-		return Cluster{}, fmt.Errorf("no cluster with id or name %q among the %d this token can see", idOrName, len(clusters))
+		return Cluster{}, fmt.Errorf("no cluster with id or name %q among the %d this token can see: %w", idOrName, len(clusters), ErrNotFound)
 	}
 	ids := make([]string, len(byName))
 	for i, cl := range byName {
 		ids[i] = cl.ID
 	}
-	return Cluster{}, fmt.Errorf("cluster name %q is ambiguous: %s; give the id", idOrName, candidates(ids))
+	return Cluster{}, fmt.Errorf("cluster name %q is ambiguous: %s; give the id: %w", idOrName, candidates(ids), ErrAmbiguous)
 }
 
 // ResolveProject finds a project by id (c-xxxxx:p-xxxxx) or by name across
@@ -61,13 +69,13 @@ func (c *Client) ResolveProject(ctx context.Context, idOrName string) (Project, 
 	case 1:
 		return byName[0], nil
 	case 0:
-		return Project{}, fmt.Errorf("no project with id or name %q among the %d this token can see", idOrName, len(projects))
+		return Project{}, fmt.Errorf("no project with id or name %q among the %d this token can see: %w", idOrName, len(projects), ErrNotFound)
 	}
 	ids := make([]string, len(byName))
 	for i, p := range byName {
 		ids[i] = p.ID
 	}
-	return Project{}, fmt.Errorf("project name %q is ambiguous: %s; give the id", idOrName, candidates(ids))
+	return Project{}, fmt.Errorf("project name %q is ambiguous: %s; give the id: %w", idOrName, candidates(ids), ErrAmbiguous)
 }
 
 func candidates(ids []string) string {
