@@ -96,7 +96,8 @@ type Engine struct {
 const noObject = "\x00none"
 
 // New analyzes objects, in the order given, and returns an engine holding
-// them and their findings.
+// them and their findings. opts.Reads, when set, is told what each analyzer
+// read in this first, full analysis only: later runs cover part of the mesh.
 func New(ctx context.Context, objects []*mesh.Object, snapOpts mesh.Options, sel *analysis.Selection, opts analysis.Options) (*Engine, error) {
 	if sel == nil {
 		return nil, errors.New("incremental: no analyzer selection")
@@ -114,6 +115,7 @@ func New(ctx context.Context, objects []*mesh.Object, snapOpts mesh.Options, sel
 	if _, err := e.runFull(ctx, time.Now(), "initial analysis"); err != nil {
 		return nil, err
 	}
+	e.opts.Reads = nil
 	return e, nil
 }
 

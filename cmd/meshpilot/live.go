@@ -95,29 +95,55 @@ type liveOutcome struct {
 // kinds it could not list and the checks that lost precision for it.
 func clusterAnalysis(ctx context.Context, w io.Writer, res *kube.Result, sel *analysis.Selection, namespaces []string, meshOpts mesh.Options) ([]analysis.Finding, *mesh.Snapshot, error) {
 	snap := res.Snapshot(meshOpts)
-	lost := res.Lost()
-	lostKinds := map[mesh.GroupKind]bool{}
-	for _, s := range lost {
-		lostKinds[s.Kind] = true
-	}
-	affected := map[string]bool{}
-	opts := analysis.Options{Namespaces: namespaces}
-	if len(lost) > 0 {
-		opts.Reads = func(a *analysis.Analyzer, kinds []mesh.GroupKind) {
-			for _, k := range kinds {
-				if lostKinds[k] {
-					affected[a.Name] = true
-				}
-			}
-		}
-	}
-	findings, err := analysis.Run(ctx, snap, sel, opts)
+	prec := newPrecision(res)
+	findings, err := analysis.Run(ctx, snap, sel, analysis.Options{Namespaces: namespaces, Reads: prec.reads()})
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(lost) > 0 {
-		warnLost(w, res.Cluster, lost, affected, sel)
+	prec.warn(w, res.Cluster, sel)
+	clusterNotes(w, res)
+	return findings, snap, nil
+}
+
+// precision follows, during one analysis, which analyzers read kinds a
+// cluster read lost.
+type precision struct {
+	lost     []kube.Skipped
+	kinds    map[mesh.GroupKind]bool
+	affected map[string]bool
+}
+
+func newPrecision(res *kube.Result) *precision {
+	p := &precision{lost: res.Lost(), kinds: map[mesh.GroupKind]bool{}, affected: map[string]bool{}}
+	for _, s := range p.lost {
+		p.kinds[s.Kind] = true
 	}
+	return p
+}
+
+// reads is the analysis.Options.Reads callback, nil when nothing was lost.
+func (p *precision) reads() func(*analysis.Analyzer, []mesh.GroupKind) {
+	if len(p.lost) == 0 {
+		return nil
+	}
+	return func(a *analysis.Analyzer, kinds []mesh.GroupKind) {
+		for _, k := range kinds {
+			if p.kinds[k] {
+				p.affected[a.Name] = true
+			}
+		}
+	}
+}
+
+func (p *precision) warn(w io.Writer, cluster string, sel *analysis.Selection) {
+	if len(p.lost) > 0 {
+		warnLost(w, cluster, p.lost, p.affected, sel)
+	}
+}
+
+// clusterNotes says what is worth knowing of a read: fields meshpilot's API
+// types do not know, and an Istio not found.
+func clusterNotes(w io.Writer, res *kube.Result) {
 	for _, n := range res.Notices {
 		fmt.Fprintf(w, "note: %s\n", n.Error())
 	}
@@ -126,7 +152,6 @@ func clusterAnalysis(ctx context.Context, w io.Writer, res *kube.Result, sel *an
 	} else if res.Istiod == "" {
 		fmt.Fprintf(w, "note: cluster %s: Istio's CRDs are installed but no istiod Deployment was found\n", res.Cluster)
 	}
-	return findings, snap, nil
 }
 
 // warnLost is the one warning a partial read deserves: what was skipped,

@@ -119,17 +119,17 @@ type watchHandler struct {
 
 func (w *watchHandler) Synced(ctx context.Context, res *kube.Result) error {
 	began := time.Now()
-	if lost := res.Lost(); len(lost) > 0 {
-		// One analysis with tracked reads names the checks that lost precision.
-		if _, _, err := clusterAnalysis(ctx, w.s.err, res, w.sel, w.namespaces, mesh.Options{}); err != nil {
-			return err
-		}
+	for _, p := range res.Problems {
+		fmt.Fprintf(w.s.err, "error: %s\n", p.Error())
 	}
+	prec := newPrecision(res)
 	opts := mesh.Options{MeshConfig: res.MeshConfig, MeshNetworks: res.MeshNetworks}
-	e, err := incremental.New(ctx, res.Objects, opts, w.sel, analysis.Options{Namespaces: w.namespaces})
+	e, err := incremental.New(ctx, res.Objects, opts, w.sel, analysis.Options{Namespaces: w.namespaces, Reads: prec.reads()})
 	if err != nil {
 		return fmt.Errorf("first analysis: %w", err)
 	}
+	prec.warn(w.s.err, res.Cluster, w.sel)
+	clusterNotes(w.s.err, res)
 	w.engine = e
 	findings := e.Findings()
 	shown := 0
