@@ -279,9 +279,9 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 		return nil, &exitError{code: code, err: err}
 	}
 	out := &liveOutcome{}
-	type meshKey struct{ trustDomain string }
-	meshes := map[meshKey][]*mesh.Object{}
-	meshClusters := map[meshKey][]string{}
+	// The clusters of one mesh: istiod runs in them, with one trust domain.
+	meshes := map[string][]*mesh.Object{}
+	meshClusters := map[string][]string{}
 	projectOf := map[[2]string]rancher.Project{} // cluster name, namespace → project
 	for _, cr := range read.Clusters {
 		if cr.Err != nil {
@@ -320,7 +320,7 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 		}
 		out.findings = append(out.findings, findings...)
 		if res.Istiod != "" {
-			k := meshKey{snap.MeshConfig.GetTrustDomain()}
+			k := snap.MeshConfig.GetTrustDomain()
 			meshes[k] = append(meshes[k], res.Objects...)
 			meshClusters[k] = append(meshClusters[k], cr.Cluster.Name)
 		}
@@ -330,11 +330,11 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 	if err != nil {
 		return nil, &exitError{code: exitInternal, err: err}
 	}
-	keys := make([]meshKey, 0, len(meshes))
+	keys := make([]string, 0, len(meshes))
 	for k := range meshes {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].trustDomain < keys[j].trustDomain })
+	sort.Strings(keys)
 	for _, k := range keys {
 		if len(meshClusters[k]) < 2 {
 			continue

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -74,17 +76,13 @@ func orDefault(s, def string) string {
 }
 
 func contextNames[V any](m map[string]V) string {
+	if len(m) == 0 {
+		return "none"
+	}
 	names := make([]string, 0, len(m))
 	for n := range m {
 		names = append(names, n)
 	}
-	sortStrings(names)
-	if len(names) == 0 {
-		return "none"
-	}
-	s := names[0]
-	for _, n := range names[1:] {
-		s += ", " + n
-	}
-	return s
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }

@@ -568,5 +568,3 @@ func findIstiod(objs []*mesh.Object) string {
 	}
 	return ""
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
