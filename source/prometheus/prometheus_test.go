@@ -1,0 +1,245 @@
+package prometheus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/meshpilot/meshpilot/telemetry"
+)
+
+// fakeProm answers the four queries with canned series, and counts them.
+type fakeProm struct {
+	queries  atomic.Int32
+	fail     map[string]int // query name -> HTTP status to answer with
+	warnings []string
+	auth     string // required Authorization header, if set
+}
+
+func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.auth != "" && r.Header.Get("Authorization") != f.auth {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	_ = r.ParseForm()
+	q := r.Form.Get("query")
+	f.queries.Add(1)
+	name := queryName(q)
+	if code := f.fail[name]; code != 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"status":"error","errorType":"execution","error":"%s failed on purpose"}`, name)
+		return
+	}
+	var result any
+	switch name {
+	case "requests":
+		result = vector(
+			// productpage -> reviews seen from both ends: counted once,
+			// with the caller's UO 503s that the server never saw.
+			series(edge("source", "productpage-v1", "reviews", "reviews-v1", "200", "-", "unknown"), 1000),
+			series(edge("source", "productpage-v1", "reviews", "reviews-v1", "503", "UO", "unknown"), 20),
+			series(edge("destination", "productpage-v1", "reviews", "reviews-v1", "200", "-", "mutual_tls"), 1000),
+			// a caller outside the mesh: only the server reports it.
+			series(edge("destination", "unknown", "reviews", "reviews-v1", "200", "-", "none"), 50),
+		)
+	case "latency":
+		result = vector(
+			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "100"), 500),
+			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "1000"), 1000),
+			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "+Inf"), 1020),
+		)
+	case "tcp":
+		result = vector(
+			series(with(edge("destination", "productpage-v1", "mysql", "mysql-v1", "", "", "mutual_tls"), "metric", "opened"), 7),
+			series(with(edge("destination", "productpage-v1", "mysql", "mysql-v1", "", "", "mutual_tls"), "metric", "sent"), 4096),
+		)
+	case "profile":
+		end := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC).Unix()
+		result = map[string]any{"resultType": "matrix", "result": []any{
+			map[string]any{"metric": map[string]string{"destination_service_name": "reviews", "destination_service_namespace": "shop", "series": "total"},
+				"values": [][]any{{end - 600, "2"}, {end - 300, "4"}}},
+			map[string]any{"metric": map[string]string{"destination_service_name": "reviews", "destination_service_namespace": "shop", "series": "errors"},
+				"values": [][]any{{end - 300, "1"}}},
+		}}
+	default:
+		http.Error(w, "unexpected query "+q, http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": result, "warnings": f.warnings})
+}
+
+func queryName(q string) string {
+	switch {
+	case strings.Contains(q, `"series", "total"`):
+		return "profile"
+	case strings.Contains(q, "istio_tcp_"):
+		return "tcp"
+	case strings.Contains(q, "_bucket"):
+		return "latency"
+	case strings.Contains(q, "istio_requests_total"):
+		return "requests"
+	}
+	return ""
+}
+
+func edge(reporter, src, svc, dst, code, flags, sec string) map[string]string {
+	m := map[string]string{
+		"source_workload": src, "source_workload_namespace": "shop",
+		"destination_workload": dst, "destination_workload_namespace": "shop",
+		"destination_service": svc + ".shop.svc.cluster.local", "destination_service_name": svc, "destination_service_namespace": "shop",
+	}
+	if src == "unknown" {
+		m["source_workload_namespace"] = "unknown"
+	}
+	for k, v := range map[string]string{"reporter": reporter, "response_code": code, "response_flags": flags, "connection_security_policy": sec} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if code != "" {
+		m["request_protocol"] = "http"
+	}
+	return m
+}
+
+func with(m map[string]string, k, v string) map[string]string { m[k] = v; return m }
+
+func series(m map[string]string, v float64) map[string]any {
+	return map[string]any{"metric": m, "value": []any{1763726400, fmt.Sprint(v)}}
+}
+
+func vector(s ...map[string]any) map[string]any {
+	return map[string]any{"resultType": "vector", "result": s}
+}
+
+func read(t *testing.T, f *fakeProm, c Config) (*telemetry.Graph, error) {
+	t.Helper()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	c.URL = srv.URL
+	client, err := c.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Read(context.Background(), client, Options{End: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Window: time.Hour, Step: 5 * time.Minute})
+}
+
+func TestRead(t *testing.T) {
+	f := &fakeProm{}
+	g, err := read(t, f, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Queries != 4 || f.queries.Load() != 4 {
+		t.Errorf("queries: graph says %d, server saw %d; want 4", g.Queries, f.queries.Load())
+	}
+	st := g.Service("shop", "reviews")
+	if st == nil {
+		t.Fatalf("no traffic into shop/reviews; edges %v", g.Edges)
+	}
+	if st.Requests != 1070 {
+		t.Errorf("reviews got %v requests, want 1070 (1020 from productpage counted once, 50 from outside)", st.Requests)
+	}
+	if st.Flags["UO"] != 20 {
+		t.Errorf("UO flags %v, want 20 (the caller's side)", st.Flags["UO"])
+	}
+	var pp *telemetry.Edge
+	for _, e := range st.Edges {
+		if e.Source.Name == "productpage-v1" {
+			pp = e
+		}
+	}
+	if pp == nil || pp.Reporter != "source" || pp.Security[telemetry.MutualTLS] != 1000 {
+		t.Fatalf("productpage edge %+v: want the source reporter's figures with the destination's mTLS", pp)
+	}
+	if p99, _ := pp.Latency.Quantile(0.99); p99 < 1000 {
+		t.Errorf("p99 %v: the 20 requests above 1s must put p99 at the last finite bound or above", p99)
+	}
+	if mysql := g.Service("shop", "mysql"); mysql == nil || mysql.TCP.ConnectionsOpened != 7 || mysql.TCP.BytesSent != 4096 || mysql.Security[telemetry.MutualTLS] != 7 {
+		t.Errorf("mysql TCP: %+v", mysql)
+	}
+	if p := g.Profiles["shop/reviews"]; p == nil || len(p.Ratios()) != 2 || p.Ratios()[1] != 0.25 {
+		t.Errorf("profile: %+v", p)
+	}
+}
+
+func TestReadPartial(t *testing.T) {
+	f := &fakeProm{fail: map[string]int{"latency": 422}, warnings: []string{"remote read of store B failed"}}
+	g, err := read(t, f, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(g.Notices, "\n")
+	for _, want := range []string{"latency query failed", "remote read of store B failed"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("notices lack %q:\n%s", want, joined)
+		}
+	}
+	if len(g.Edges) == 0 {
+		t.Error("a failed latency query lost the requests")
+	}
+}
+
+func TestReadUnavailable(t *testing.T) {
+	tests := []struct {
+		name string
+		f    *fakeProm
+		conf Config
+	}{
+		{"server error", &fakeProm{fail: map[string]int{"requests": 503}}, Config{}},
+		{"forbidden", &fakeProm{auth: "Bearer right"}, Config{BearerToken: "wrong"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := read(t, tt.f, tt.conf)
+			if !errors.Is(err, ErrUnavailable) {
+				t.Errorf("err = %v, want ErrUnavailable", err)
+			}
+		})
+	}
+	t.Run("down", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		url := srv.URL
+		srv.Close()
+		client, _ := Config{URL: url}.Client()
+		_, err := Read(context.Background(), client, Options{Window: time.Hour})
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("err = %v, want ErrUnavailable saying connection refused", err)
+		}
+	})
+	t.Run("bad query is not unavailability", func(t *testing.T) {
+		_, err := read(t, &fakeProm{fail: map[string]int{"requests": 400}}, Config{})
+		if err == nil || errors.Is(err, ErrUnavailable) {
+			t.Errorf("err = %v, want a query error", err)
+		}
+	})
+}
+
+func TestAuth(t *testing.T) {
+	if _, err := read(t, &fakeProm{auth: "Bearer s3cret"}, Config{BearerToken: "s3cret"}); err != nil {
+		t.Errorf("bearer: %v", err)
+	}
+	if _, err := read(t, &fakeProm{auth: "Basic dTpw"}, Config{Username: "u", Password: "p"}); err != nil {
+		t.Errorf("basic: %v", err)
+	}
+	if s := (Config{URL: "http://p", BearerToken: "s3cret"}).String(); strings.Contains(s, "s3cret") {
+		t.Errorf("String() shows the token: %s", s)
+	}
+	for _, bad := range []Config{{URL: "prom:9090"}, {URL: "http://p", BearerToken: "t", Username: "u"}, {URL: "http://p", CAFile: "/nonexistent"}} {
+		if _, err := bad.Client(); err == nil {
+			t.Errorf("Client(%+v): no error", bad)
+		}
+	}
+	if got := RancherURL("https://rancher.example.com/", "c-m-abc"); got != "https://rancher.example.com/k8s/clusters/c-m-abc/api/v1/namespaces/cattle-monitoring-system/services/http:rancher-monitoring-prometheus:9090/proxy" {
+		t.Errorf("RancherURL = %s", got)
+	}
+}

@@ -1,0 +1,114 @@
+package prometheus
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Every query meshpilot sends to Prometheus is one of these named
+// templates. Each aggregates the whole mesh in one request — sums by
+// source and destination workload, never a query per service — so the
+// number of queries is the same for ten services or ten thousand.
+//
+// Template fields: .Window and .Step are PromQL durations ("1d", "15m"),
+// .Range the rate range of the profile (at least two scrapes), .Match extra
+// label matchers (with a leading comma, or empty).
+var templates = []struct{ name, text string }{
+	// requests: every request of the window by edge, reporter, response
+	// code and flags, security policy and protocol. Both reporters come
+	// back; telemetry.Builder picks one per edge, because only the source
+	// side sees client-side failures (UO, UF, URX, UT) and only the
+	// destination side sees callers outside the mesh.
+	{"requests", `sum by (reporter, source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, request_protocol, response_code, response_flags, connection_security_policy) (increase(istio_requests_total{reporter=~"source|waypoint|destination"{{.Match}}}[{{.Window}}]))`},
+
+	// latency: the request-duration histogram of each edge over the
+	// window, its buckets summed. The reporters are reconciled in PromQL:
+	// "or" keeps an edge's source-side buckets, else its waypoint's, else
+	// its destination's, so each request is counted once. Quantiles are
+	// computed from these buckets by telemetry.Histogram.Quantile: one
+	// query gives every quantile of every edge, and of every destination
+	// (buckets add up).
+	{"latency", `sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="source"{{.Match}}}[{{.Window}}]))
+or sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="waypoint"{{.Match}}}[{{.Window}}]))
+or sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="destination"{{.Match}}}[{{.Window}}]))`},
+
+	// tcp: bytes and connections of each TCP edge, by reporter and
+	// security policy; the four counters in one answer, told apart by the
+	// "metric" label. In ambient mode without a waypoint these, reported
+	// by ztunnel, are all there is.
+	{"tcp", `label_replace(sum by (reporter, source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, connection_security_policy) (increase(istio_tcp_sent_bytes_total{reporter=~"source|destination"{{.Match}}}[{{.Window}}])), "metric", "sent", "", "")
+or label_replace(sum by (reporter, source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, connection_security_policy) (increase(istio_tcp_received_bytes_total{reporter=~"source|destination"{{.Match}}}[{{.Window}}])), "metric", "received", "", "")
+or label_replace(sum by (reporter, source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, connection_security_policy) (increase(istio_tcp_connections_opened_total{reporter=~"source|destination"{{.Match}}}[{{.Window}}])), "metric", "opened", "", "")
+or label_replace(sum by (reporter, source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, connection_security_policy) (increase(istio_tcp_connections_closed_total{reporter=~"source|destination"{{.Match}}}[{{.Window}}])), "metric", "closed", "", "")`},
+
+	// profile: a range query, one point per step, of each destination
+	// service's request rate and 5xx rate, as the server saw them (the
+	// client's UO 503s are not the server's errors); the caller's side
+	// stands in for destinations without a proxy of their own.
+	{"profile", `label_replace(sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="destination"{{.Match}}}[{{.Range}}])) or sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="source"{{.Match}}}[{{.Range}}])), "series", "total", "", "")
+or label_replace(sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="destination",response_code=~"5.."{{.Match}}}[{{.Range}}])) or sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="source",response_code=~"5.."{{.Match}}}[{{.Range}}])), "series", "errors", "", "")`},
+}
+
+// params fill the templates.
+type params struct {
+	Window, Step, Range string
+	Match               string
+}
+
+func newParams(window, step time.Duration, match string) params {
+	rng := step
+	if rng < 2*time.Minute {
+		// rate needs two samples in its range: two scrapes at Prometheus'
+		// usual 30s–1m interval.
+		rng = 2 * time.Minute
+	}
+	if match = strings.TrimSpace(match); match != "" && !strings.HasPrefix(match, ",") {
+		match = "," + match
+	}
+	return params{Window: promDuration(window), Step: promDuration(step), Range: promDuration(rng), Match: match}
+}
+
+var parsed = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, t := range templates {
+		m[t.name] = template.Must(template.New(t.name).Option("missingkey=error").Parse(t.text))
+	}
+	return m
+}()
+
+// render returns the query of a named template.
+func render(name string, p params) (string, error) {
+	t := parsed[name]
+	if t == nil {
+		return "", fmt.Errorf("no query template %q", name)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, p); err != nil {
+		return "", fmt.Errorf("render query %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// promDuration writes d as PromQL does: the largest units that divide it
+// ("1d", "90m", "15s").
+func promDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	ms := d.Milliseconds()
+	units := []struct {
+		suffix string
+		ms     int64
+	}{{"w", 7 * 24 * 3600 * 1000}, {"d", 24 * 3600 * 1000}, {"h", 3600 * 1000}, {"m", 60 * 1000}, {"s", 1000}, {"ms", 1}}
+	var b strings.Builder
+	for _, u := range units {
+		if ms >= u.ms {
+			fmt.Fprintf(&b, "%d%s", ms/u.ms, u.suffix)
+			ms %= u.ms
+		}
+	}
+	return b.String()
+}

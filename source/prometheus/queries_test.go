@@ -1,0 +1,74 @@
+package prometheus
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden query files")
+
+// TestQueries asserts the exact text of every query sent to Prometheus,
+// for the default window and for a short one with extra matchers.
+func TestQueries(t *testing.T) {
+	tests := []struct {
+		golden       string
+		window, step time.Duration
+		match        string
+	}{
+		{"queries-1d-15m.golden", 24 * time.Hour, 15 * time.Minute, ""},
+		{"queries-90m-1m-match.golden", 90 * time.Minute, time.Minute, `cluster="east"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			var b strings.Builder
+			for _, q := range templates {
+				text, err := render(q.name, newParams(tt.window, tt.step, tt.match))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b.WriteString("# " + q.name + "\n" + text + "\n\n")
+			}
+			path := filepath.Join("testdata", tt.golden)
+			if *update {
+				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if b.String() != string(want) {
+				t.Errorf("rendered queries differ from %s:\n%s", path, b.String())
+			}
+		})
+	}
+}
+
+func TestQueryCountIsConstant(t *testing.T) {
+	if len(templates) != 4 {
+		t.Errorf("%d query templates; the graph promises at most 12 queries and the docs say 4", len(templates))
+	}
+}
+
+func TestPromDuration(t *testing.T) {
+	tests := map[time.Duration]string{
+		24 * time.Hour: "1d", 7 * 24 * time.Hour: "1w", 90 * time.Minute: "1h30m", 15 * time.Second: "15s",
+		36 * time.Hour: "1d12h", 1500 * time.Millisecond: "1s500ms", 0: "0s",
+	}
+	for d, want := range tests {
+		if got := promDuration(d); got != want {
+			t.Errorf("promDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestRenderUnknown(t *testing.T) {
+	if _, err := render("nope", params{}); err == nil {
+		t.Error("rendering an unknown template gave no error")
+	}
+}
