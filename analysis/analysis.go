@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/meshpilot/meshpilot/mesh"
+	"github.com/meshpilot/meshpilot/telemetry"
 )
 
 // Level is a finding's severity, ordered.
@@ -73,6 +74,9 @@ type Analyzer struct {
 	// Run performs the check. Its result, if any, is available to the
 	// analyzers that require this one.
 	Run func(*Pass) (any, error)
+	// Telemetry marks a check of configuration against observed traffic:
+	// it runs only when the run has traffic evidence (Options.Telemetry).
+	Telemetry bool
 }
 
 func (a *Analyzer) String() string { return a.Name }
@@ -82,6 +86,9 @@ type Pass struct {
 	Analyzer *Analyzer
 	Snapshot *mesh.Snapshot
 	ResultOf map[*Analyzer]any
+	// Telemetry is the observed traffic, for analyzers marked Telemetry;
+	// nil for the others.
+	Telemetry *telemetry.Graph
 	// Report delivers a finding. It is safe to call from one goroutine at a
 	// time per pass.
 	Report func(Finding)

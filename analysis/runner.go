@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/meshpilot/meshpilot/mesh"
+	"github.com/meshpilot/meshpilot/telemetry"
 )
 
 // InternalError is reported when an analyzer breaks (an error or a panic):
@@ -137,13 +138,21 @@ type Options struct {
 	// (mesh.Snapshot.Tracked): what a source that could not list a kind
 	// names as the checks that lost precision. Calls are serialized.
 	Reads func(a *Analyzer, kinds []mesh.GroupKind)
+	// Telemetry is observed traffic. Analyzers marked Telemetry run only
+	// when it is set.
+	Telemetry *telemetry.Graph
 }
 
 // Run runs the selected analyzers over the snapshot, in parallel where
 // Requires allows, and returns their findings sorted. An analyzer that
 // fails or panics yields an IST0001 finding naming it; the others go on.
 func Run(ctx context.Context, snap *mesh.Snapshot, sel *Selection, opts Options) ([]Finding, error) {
-	analyzers := sel.Analyzers
+	var analyzers []*Analyzer
+	for _, a := range sel.Analyzers {
+		if !a.Telemetry || opts.Telemetry != nil {
+			analyzers = append(analyzers, a)
+		}
+	}
 	results := make(map[*Analyzer]any, len(analyzers))
 	done := make(map[*Analyzer]chan struct{}, len(analyzers))
 	for _, a := range analyzers {
@@ -188,6 +197,9 @@ func Run(ctx context.Context, snap *mesh.Snapshot, sel *Selection, opts Options)
 				f.Analyzer = a.Name
 				out = append(out, f)
 			}}
+			if a.Telemetry {
+				pass.Telemetry = opts.Telemetry
+			}
 			res, err := runOne(pass)
 			if err != nil {
 				f := NewFinding(InternalError, nil, fmt.Sprintf("analyzer %s failed: %v", a.Name, err))

@@ -30,6 +30,7 @@ import (
 	"github.com/meshpilot/meshpilot/analyzers/serviceentry"
 	"github.com/meshpilot/meshpilot/analyzers/sidecar"
 	"github.com/meshpilot/meshpilot/analyzers/telemetry"
+	"github.com/meshpilot/meshpilot/analyzers/traffic"
 	"github.com/meshpilot/meshpilot/analyzers/virtualservice"
 	"github.com/meshpilot/meshpilot/analyzers/webhook"
 )
@@ -67,6 +68,7 @@ func All() []*analysis.Analyzer {
 		inference.Analyzers,
 		kiali.Analyzers,
 		resilience.Analyzers,
+		traffic.Analyzers,
 	} {
 		out = append(out, family...)
 	}

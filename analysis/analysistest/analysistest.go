@@ -19,6 +19,7 @@ import (
 	"github.com/meshpilot/meshpilot/crd"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/files"
+	"github.com/meshpilot/meshpilot/telemetry/telemetrytest"
 )
 
 // loadSchemas builds the CRD validators once per test binary: each kind's
@@ -27,6 +28,16 @@ var loadSchemas = sync.OnceValues(crd.Load)
 
 var wantRe = regexp.MustCompile(`#\s*want((?:\s+"[^"]+")+)`)
 var quoted = regexp.MustCompile(`"([^"]+)"`)
+
+// TrafficSuffix names the traffic fixture of a testdata file (X.yaml's is
+// X.traffic.yaml; see telemetrytest), which the analyzers marked Telemetry
+// check against.
+const TrafficSuffix = ".traffic.yaml"
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
 
 // ClusterAnnotation on a testdata object makes it an object of that live
 // cluster (its file and line are kept, for want comments).
@@ -38,7 +49,13 @@ const ClusterAnnotation = "analysistest.meshpilot.io/cluster"
 // on that line, and no finding left over.
 func Run(t *testing.T, dir string, a *analysis.Analyzer) {
 	t.Helper()
-	matches, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	all, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	var matches []string
+	for _, m := range all {
+		if !strings.HasSuffix(m, TrafficSuffix) {
+			matches = append(matches, m)
+		}
+	}
 	if err != nil || len(matches) == 0 {
 		t.Fatalf("no testdata in %s", dir)
 	}
@@ -112,7 +129,15 @@ func analyze(t *testing.T, file string, a *analysis.Analyzer) []analysis.Finding
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := analysis.Run(context.Background(), snap, sel, analysis.Options{})
+	var opts analysis.Options
+	if tf := strings.TrimSuffix(file, ".yaml") + TrafficSuffix; fileExists(tf) {
+		if opts.Telemetry, err = telemetrytest.Load(tf); err != nil {
+			t.Fatalf("traffic fixture: %v", err)
+		}
+	} else if a.Telemetry {
+		t.Fatalf("%s: analyzer %s checks traffic, and there is no %s beside it", file, a.Name, filepath.Base(tf))
+	}
+	fs, err := analysis.Run(context.Background(), snap, sel, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
