@@ -21,7 +21,7 @@ var MP = []*analysis.Code{KubernetesSchemaError, DuplicateResource}
 // MP5xxx guardrails.
 func All() []*analysis.Code {
 	var out []*analysis.Code
-	for _, family := range [][]*analysis.Code{IST, MP, Resilience, Security, Kiali, Ambient, Guardrail} {
+	for _, family := range [][]*analysis.Code{IST, MP, Resilience, Security, Kiali, Ambient, Guardrail, Traffic} {
 		out = append(out, family...)
 	}
 	return out

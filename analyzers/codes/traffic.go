@@ -46,3 +46,10 @@ var (
 		Doc: "Connection pool limits from Little's law: the requests in flight L = λ × W, with λ the peak request rate of the window (the highest step of the profile; twice the mean without one) and W the observed p99 latency in seconds. Limits are set to twice L, at least 10: http2MaxRequests and http1MaxPendingRequests = tcp.maxConnections = ⌈2L⌉. Proposed where overflow (UO) was seen or a configured limit is below that.",
 		Fix: "Apply the suggested connectionPool (meshpilot recommend shows the diff)."}
 )
+
+// Traffic lists the checks and recommendations against observed traffic.
+var Traffic = []*analysis.Code{
+	TimeoutBelowLatency, RetriesOnDeterministicFailures, RetryAmplification, PoolOverflow,
+	ErrorSpikesWithoutOutlierDetection, PlaintextIntoStrict, NoTrafficToSubset, TrafficFromOutsideMesh,
+	RecommendedTimeout, RecommendedRetries, RecommendedOutlierDetection, RecommendedConnectionPool,
+}
