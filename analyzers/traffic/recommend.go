@@ -13,14 +13,14 @@ import (
 )
 
 // Recommend derives timeouts, retries, outlier detection and connection
-// pools from the observed traffic (MP5101–MP5104), each as an Info finding
+// pools from the observed traffic (MP6101–MP6104), each as an Info finding
 // whose fix carries the settings, the evidence and the expected effect.
 var Recommend = &analysis.Analyzer{
 	Name: "traffic.Recommend",
 	Doc: "resilience settings from observed traffic\n\n" +
 		"Derives route timeouts from the latency quantiles, retries from the failure kinds and call chains, " +
 		"outlier detection from the failure rate and endpoint count, and connection pools from Little's law; " +
-		"the formulas are on each code (meshpilot explain MP5101).",
+		"the formulas are on each code (meshpilot explain MP6101).",
 	Codes:     []*analysis.Code{codes.RecommendedTimeout, codes.RecommendedRetries, codes.RecommendedOutlierDetection, codes.RecommendedConnectionPool},
 	Telemetry: true,
 	Run: func(p *analysis.Pass) (any, error) {
