@@ -16,6 +16,12 @@ import (
 //go:embed mesh/*.yaml
 var meshFS embed.FS
 
+// Traffic is an hour of the demo mesh's observed traffic, in the
+// telemetry/fixture format.
+//
+//go:embed traffic.yaml
+var Traffic []byte
+
 // Inputs returns the demo manifests, in file name order, named
 // "demo/<file>".
 func Inputs() []files.Named {

@@ -99,10 +99,9 @@ func recommendRoute(p *analysis.Pass, ix *index, c *chains, rt route) {
 func recommendRetries(p *analysis.Pass, ix *index, c *chains, rt route, h string, st *telemetry.ServiceTraffic, recTimeout, cur time.Duration) {
 	p90, _ := st.Latency.Quantile(0.9)
 	perTry := recommendedPerTry(p90)
-	timeout := cur
-	if rt.r.GetTimeout() == nil || cur <= 0 {
-		timeout = recTimeout
-	}
+	// Retries are fitted to the recommended timeout (MP6101), which is
+	// proposed beside them whenever the current one differs.
+	timeout := recTimeout
 	others := c.below(h, map[string]bool{}).product * c.above(h)
 	attempts := recommendedAttempts(timeout, perTry, others)
 	retryOn := retryOnFor(st)
@@ -120,7 +119,7 @@ func recommendRetries(p *analysis.Pass, ix *index, c *chains, rt route, h string
 	}
 	edits := []analysis.Edit{{Resource: ref, Path: resilience.Ptr("spec", "http", rt.i, "retries"), Value: value}}
 	fits := ""
-	if rt.r.GetTimeout() == nil {
+	if rt.r.GetTimeout() == nil || cur != timeout {
 		edits = append(edits, analysis.Edit{Resource: ref, Path: resilience.Ptr("spec", "http", rt.i, "timeout"), Value: resilience.DurValue(timeout)})
 		fits = " and a " + resilience.DurValue(timeout) + " timeout they fit in"
 	}

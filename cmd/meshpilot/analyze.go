@@ -34,8 +34,9 @@ type analyzeFlags struct {
 	diff         bool
 	// then, when set, receives the analysis instead of the report being
 	// written (the fix command).
-	then func(context.Context, *analyzed) error
-	live liveFlags
+	then    func(context.Context, *analyzed) error
+	live    liveFlags
+	traffic trafficFlags
 }
 
 func newAnalyzeCmd(s streams) *cobra.Command {
@@ -68,6 +69,7 @@ still analyzed and reported; 2 wins over 3); 1 internal error.`,
 	}
 	addAnalyzeFlags(cmd.Flags(), f)
 	addLiveFlags(cmd.Flags(), &f.live)
+	addTrafficFlags(cmd.Flags(), &f.traffic)
 	return cmd
 }
 
@@ -128,6 +130,9 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	if err := f.live.check(paths, f.demo); err != nil {
 		return &exitError{code: exitInput, err: err}
 	}
+	if err := f.traffic.check(); err != nil {
+		return &exitError{code: exitInput, err: err}
+	}
 	if f.live.enabled() {
 		if f.then != nil || f.diff {
 			return &exitError{code: exitInput, err: errors.New("fixes of a live cluster are not applied in place: analyze the GitOps files that produce it")}
@@ -164,6 +169,9 @@ func runAnalyze(ctx context.Context, s streams, f *analyzeFlags, paths []string)
 	runOpts := analysis.Options{}
 	if f.namespace != "" {
 		runOpts.Namespaces = []string{f.namespace}
+	}
+	if runOpts.Telemetry, err = f.traffic.read(ctx, s, snap, ""); err != nil {
+		return err
 	}
 	findings, err := analysis.Run(ctx, snap, sel, runOpts)
 	if err != nil {

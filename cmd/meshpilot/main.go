@@ -92,6 +92,6 @@ Exit codes: 0 nothing at or above --fail-on; 3 findings at or above it;
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(newAnalyzeCmd(s), newWatchCmd(s), newFixCmd(s), newDemoCmd(s), newAnalyzersCmd(s), newExplainCmd(s), newGenCmd(s), newBenchCmd(s), newOverheadCmd(s))
+	root.AddCommand(newAnalyzeCmd(s), newWatchCmd(s), newFixCmd(s), newDemoCmd(s), newAnalyzersCmd(s), newExplainCmd(s), newGenCmd(s), newBenchCmd(s), newOverheadCmd(s), newTrafficCmd(s), newRecommendCmd(s))
 	return root
 }

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/meshpilot/meshpilot/demo"
+	"github.com/meshpilot/meshpilot/mesh"
+	"github.com/meshpilot/meshpilot/source/accesslog"
+	"github.com/meshpilot/meshpilot/source/prometheus"
+	"github.com/meshpilot/meshpilot/telemetry"
+	"github.com/meshpilot/meshpilot/telemetry/fixture"
+	"github.com/meshpilot/meshpilot/telemetry/render"
+)
+
+// Environment variables that carry Prometheus secrets: never flag values,
+// which end up in shell history and process lists.
+const (
+	envPromToken    = "MESHPILOT_PROMETHEUS_TOKEN"
+	envPromPassword = "MESHPILOT_PROMETHEUS_PASSWORD"
+)
+
+// trafficFlags say where traffic evidence comes from.
+type trafficFlags struct {
+	promURL, promTokenFile, promUser, promPasswordFile, promCAFile string
+	promInsecure                                                   bool
+	promMatch                                                      string
+	window, resolution                                             string
+	accessLogs                                                     []string
+	// demo reads the demo mesh's embedded traffic.
+	demo bool
+}
+
+func addTrafficFlags(fs *pflag.FlagSet, f *trafficFlags) {
+	fs.StringVar(&f.promURL, "prometheus-url", "", "Prometheus with Istio's metrics: check configuration against observed traffic (MP6xxx)")
+	fs.StringVar(&f.promTokenFile, "prometheus-token-file", "", "file holding a bearer token for Prometheus (or $"+envPromToken+")")
+	fs.StringVar(&f.promUser, "prometheus-user", "", "basic-auth user for Prometheus; the password from $"+envPromPassword+" or --prometheus-password-file")
+	fs.StringVar(&f.promPasswordFile, "prometheus-password-file", "", "file holding the basic-auth password")
+	fs.StringVar(&f.promCAFile, "prometheus-ca-file", "", "CA bundle that signed Prometheus' certificate")
+	fs.BoolVar(&f.promInsecure, "prometheus-insecure-skip-tls-verify", false, "do not verify Prometheus' certificate")
+	fs.StringVar(&f.promMatch, "prometheus-match", "", `extra label matchers for every query, e.g. 'cluster="east"'`)
+	fs.StringVar(&f.window, "window", "1d", "how far back to look at traffic (30m, 12h, 7d)")
+	fs.StringVar(&f.resolution, "resolution", "", "step of the traffic profiles (default: window/96, at least 1m)")
+	fs.StringSliceVar(&f.accessLogs, "access-log", nil, "Envoy access log file of a proxy, [NAMESPACE/WORKLOAD=]FILE (repeatable): traffic evidence without Prometheus")
+}
+
+func (f *trafficFlags) enabled() bool { return f.promURL != "" || len(f.accessLogs) > 0 || f.demo }
+
+func (f *trafficFlags) check() error {
+	n := 0
+	for _, on := range []bool{f.promURL != "", len(f.accessLogs) > 0, f.demo} {
+		if on {
+			n++
+		}
+	}
+	if n > 1 {
+		return errors.New("give one source of traffic: --prometheus-url, --access-log or --demo")
+	}
+	if f.promURL == "" && (f.promTokenFile != "" || f.promUser != "" || f.promPasswordFile != "" || f.promCAFile != "" || f.promMatch != "" || f.promInsecure) {
+		return errors.New("--prometheus-token-file, --prometheus-user, --prometheus-password-file, --prometheus-ca-file, --prometheus-match and --prometheus-insecure-skip-tls-verify need --prometheus-url")
+	}
+	if _, err := telemetry.ParseDuration(f.window); err != nil {
+		return fmt.Errorf("--window: %w", err)
+	}
+	if f.resolution != "" {
+		if _, err := telemetry.ParseDuration(f.resolution); err != nil {
+			return fmt.Errorf("--resolution: %w", err)
+		}
+	}
+	for _, a := range f.accessLogs {
+		if _, err := accesslog.ParseInput(a); err != nil {
+			return fmt.Errorf("--access-log: %w", err)
+		}
+	}
+	return nil
+}
+
+// promConfig builds the Prometheus client configuration, secrets from
+// files or the environment.
+func (f *trafficFlags) promConfig() (prometheus.Config, error) {
+	c := prometheus.Config{URL: f.promURL, Username: f.promUser, CAFile: f.promCAFile, InsecureSkipVerify: f.promInsecure}
+	secret := func(file, env, what string) (string, error) {
+		if file != "" && os.Getenv(env) != "" {
+			return "", fmt.Errorf("%s given both in a file and in $%s: give one", what, env)
+		}
+		if file == "" {
+			return os.Getenv(env), nil
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", what, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	var err error
+	if c.BearerToken, err = secret(f.promTokenFile, envPromToken, "prometheus token"); err != nil {
+		return c, err
+	}
+	if f.promUser != "" {
+		if c.Password, err = secret(f.promPasswordFile, envPromPassword, "prometheus password"); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// read gathers the traffic evidence, or nil when none was asked for. A
+// Prometheus that cannot be reached is a warning, not an error: analysis
+// goes on without the traffic checks, saying so.
+func (f *trafficFlags) read(ctx context.Context, s streams, snap *mesh.Snapshot, cluster string) (*telemetry.Graph, error) {
+	if !f.enabled() {
+		return nil, nil
+	}
+	win, _ := telemetry.ParseDuration(f.window)
+	var step time.Duration
+	if f.resolution != "" {
+		step, _ = telemetry.ParseDuration(f.resolution)
+	}
+	var g *telemetry.Graph
+	var err error
+	switch {
+	case f.demo:
+		g, err = fixture.Parse("demo/traffic.yaml", demo.Traffic)
+	case f.promURL != "":
+		conf, cerr := f.promConfig()
+		if cerr != nil {
+			return nil, &exitError{code: exitInput, err: cerr}
+		}
+		client, cerr := conf.Client()
+		if cerr != nil {
+			return nil, &exitError{code: exitInput, err: cerr}
+		}
+		g, err = prometheus.Read(ctx, client, prometheus.Options{Window: win, Step: step, Match: f.promMatch, Cluster: cluster, Source: conf.String()})
+		if errors.Is(err, prometheus.ErrUnavailable) {
+			fmt.Fprintf(s.err, "warning: no traffic evidence: %v\nwarning: analysis goes on without the checks against traffic (MP6xxx)\n", err)
+			return nil, nil
+		}
+	default:
+		var inputs []accesslog.Input
+		for _, a := range f.accessLogs {
+			in, _ := accesslog.ParseInput(a)
+			inputs = append(inputs, in)
+		}
+		g, err = accesslog.Read(ctx, inputs, accesslog.Options{Cluster: cluster, Step: step, PodWorkload: podWorkload(snap), IPWorkload: ipWorkload(snap)})
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: err}
+		}
+	}
+	if err != nil {
+		return nil, &exitError{code: exitInput, err: fmt.Errorf("read traffic: %w", err)}
+	}
+	for _, n := range g.Notices {
+		fmt.Fprintf(s.err, "note: traffic: %s\n", n)
+	}
+	return g, nil
+}
+
+// workloadOfPod names a pod's workload as Istio does: its controller, with
+// a ReplicaSet's hash taken off to give the Deployment.
+func workloadOfPod(o *mesh.Object) string {
+	for _, ref := range o.Meta.GetOwnerReferences() {
+		if ref.Controller != nil && *ref.Controller {
+			if ref.Kind == "ReplicaSet" {
+				if i := strings.LastIndexByte(ref.Name, '-'); i > 0 {
+					return ref.Name[:i]
+				}
+			}
+			return ref.Name
+		}
+	}
+	return o.Name()
+}
+
+func podWorkload(snap *mesh.Snapshot) func(ns, pod string) (telemetry.Workload, bool) {
+	if snap == nil {
+		return nil
+	}
+	return func(ns, pod string) (telemetry.Workload, bool) {
+		for _, o := range snap.List(mesh.Pod) {
+			if o.Name() == pod && (ns == "" || o.Namespace() == ns) && o.Meta != nil {
+				return telemetry.Workload{Namespace: o.Namespace(), Name: workloadOfPod(o)}, true
+			}
+		}
+		return telemetry.Workload{}, false
+	}
+}
+
+func ipWorkload(snap *mesh.Snapshot) func(ip string) (telemetry.Workload, bool) {
+	if snap == nil {
+		return nil
+	}
+	byIP := map[string]telemetry.Workload{}
+	for _, o := range snap.List(mesh.Pod) {
+		if p, ok := o.Obj.(*corev1.Pod); ok && p != nil && p.Status.PodIP != "" && o.Meta != nil {
+			byIP[p.Status.PodIP] = telemetry.Workload{Namespace: o.Namespace(), Name: workloadOfPod(o)}
+		}
+	}
+	return func(ip string) (telemetry.Workload, bool) {
+		w, ok := byIP[ip]
+		return w, ok
+	}
+}
+
+// projectOf names the Rancher project of a namespace from its
+// field.cattle.io/projectId annotation.
+func projectOf(snap *mesh.Snapshot) func(cluster, ns string) string {
+	if snap == nil {
+		return nil
+	}
+	return func(_, ns string) string {
+		if n := snap.Namespace(ns); n != nil {
+			return n.Annotations["field.cattle.io/projectId"]
+		}
+		return ""
+	}
+}
+
+type trafficCmdFlags struct {
+	traffic trafficFlags
+	output  string
+	maxMiB  int64
+}
+
+func newTrafficCmd(s streams) *cobra.Command {
+	f := &trafficCmdFlags{}
+	cmd := &cobra.Command{
+		Use:   "traffic [PATH...]",
+		Short: "Show the observed traffic graph: success rate, volume, 4xx/5xx, latency per project, namespace and service",
+		Long: "Reads Istio's metrics from Prometheus (or Envoy access logs) and prints what Rancher's Istio page shows, " +
+			"per Rancher project, namespace and service, as a table, JSON, or a graph in DOT or SVG. " +
+			"PATHs, when given, are the mesh's manifests: they name Rancher projects and map pods to workloads.",
+		Example: `  meshpilot traffic --prometheus-url http://127.0.0.1:9090 --window 7d
+  meshpilot traffic --demo -o svg > mesh.svg
+  meshpilot traffic --access-log shop/frontend=frontend.log -o dot | dot -Tpng > mesh.png`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTraffic(cmd.Context(), s, f, args)
+		},
+	}
+	addTrafficFlags(cmd.Flags(), &f.traffic)
+	cmd.Flags().BoolVar(&f.traffic.demo, "demo", false, "show the embedded demo mesh's traffic")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output format: table|json|dot|svg")
+	cmd.Flags().Int64Var(&f.maxMiB, "max-file-size", 128, "largest manifest file read, in MiB")
+	return cmd
+}
+
+func runTraffic(ctx context.Context, s streams, f *trafficCmdFlags, paths []string) error {
+	out := map[string]func(g *telemetry.Graph, o render.Options) error{
+		"table": func(g *telemetry.Graph, o render.Options) error { return render.Table(s.out, g, o) },
+		"json":  func(g *telemetry.Graph, o render.Options) error { return render.JSON(s.out, g, o) },
+		"dot":   func(g *telemetry.Graph, o render.Options) error { return render.DOT(s.out, g, o) },
+		"svg":   func(g *telemetry.Graph, o render.Options) error { return render.SVG(s.out, g, o) },
+	}[f.output]
+	if out == nil {
+		return &exitError{code: exitInput, err: fmt.Errorf("unknown output format %q (want table, json, dot or svg)", f.output)}
+	}
+	if err := f.traffic.check(); err != nil {
+		return &exitError{code: exitInput, err: err}
+	}
+	if !f.traffic.enabled() {
+		return &exitError{code: exitInput, err: errors.New("no traffic source: give --prometheus-url, --access-log or --demo")}
+	}
+	var snap *mesh.Snapshot
+	if len(paths) > 0 || f.traffic.demo {
+		res, err := loadInputs(ctx, s, paths, f.traffic.demo, f.maxMiB)
+		if err != nil {
+			return err
+		}
+		snap = res.Snapshot(mesh.Options{})
+	}
+	g, err := f.traffic.read(ctx, s, snap, "")
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		return &exitError{code: exitInput, err: errors.New("no traffic evidence could be read")}
+	}
+	title := "meshpilot traffic: " + g.Source
+	if err := out(g, render.Options{ProjectOf: projectOf(snap), Title: title}); err != nil {
+		return &exitError{code: exitInternal, err: err}
+	}
+	return nil
+}
+
+func newRecommendCmd(s streams) *cobra.Command {
+	f := &analyzeFlags{}
+	cmd := &cobra.Command{
+		Use:   "recommend [PATH...]",
+		Short: "Derive timeouts, retries, outlier detection and connection pools from observed traffic, as fixes with diffs",
+		Long: "Runs the traffic checks and recommendations (MP6xxx) over the mesh's manifests and its observed traffic, " +
+			"and shows each recommended setting with its evidence, expected effect and a YAML diff. " +
+			"Nothing is written: apply a recommendation with 'meshpilot fix --only MP6101 PATH...'. " +
+			"The formulas are on each code: 'meshpilot explain MP6101'.",
+		Example: `  meshpilot recommend --prometheus-url http://prometheus.monitoring:9090 --window 7d ./gitops/
+  meshpilot recommend --demo`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.traffic.check(); err != nil {
+				return &exitError{code: exitInput, err: err}
+			}
+			f.traffic.demo = f.demo
+			if !f.traffic.enabled() {
+				return &exitError{code: exitInput, err: errors.New("no traffic source: give --prometheus-url, --access-log or --demo")}
+			}
+			if len(f.only) == 0 {
+				f.only = []string{"traffic.Recommend"}
+			}
+			return runAnalyze(cmd.Context(), s, f, args)
+		},
+	}
+	addAnalyzeFlags(cmd.Flags(), f)
+	addTrafficFlags(cmd.Flags(), &f.traffic)
+	_ = cmd.Flags().Set("diff", "true")
+	cmd.Flags().Lookup("diff").DefValue = "true"
+	_ = cmd.Flags().Set("fail-on", "none")
+	cmd.Flags().Lookup("fail-on").DefValue = "none"
+	return cmd
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestTrafficCommand(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "traffic", "--demo", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Services []struct {
+			Namespace, Name string
+		} `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(doc.Services) != 13 {
+		t.Errorf("%d services in the demo traffic, want 13", len(doc.Services))
+	}
+	for _, format := range []string{"table", "dot", "svg"} {
+		if code, out, errOut := runCLI(t, "", "traffic", "--demo", "-o", format); code != 0 || !strings.Contains(out, "payments") {
+			t.Errorf("-o %s: exit %d, stderr %s", format, code, errOut)
+		}
+	}
+}
+
+func TestTrafficFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"traffic"}, "no traffic source"},
+		{[]string{"traffic", "--demo", "-o", "png"}, "unknown output format"},
+		{[]string{"traffic", "--demo", "--window", "7x"}, "--window"},
+		{[]string{"analyze", "--demo", "--prometheus-token-file", "t"}, "need --prometheus-url"},
+		{[]string{"analyze", "--demo", "--prometheus-url", "http://127.0.0.1:9", "--access-log", "x.log"}, "one source of traffic"},
+		{[]string{"analyze", "--demo", "--prometheus-url", "localhost:9090"}, "prometheus url"},
+		{[]string{"analyze", "--demo", "--access-log", "missing.log"}, "missing.log"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runCLI(t, "", tt.args...)
+		if code != exitInput || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tt.args, code, errOut, exitInput, tt.want)
+		}
+	}
+}
+
+// A Prometheus that is down is a warning: the analysis goes on, without
+// the traffic checks, and says so.
+func TestAnalyzePrometheusDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	code, out, errOut := runCLI(t, "", "analyze", "--demo", "--fail-on", "none", "--prometheus-url", "http://"+addr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "no traffic evidence") || !strings.Contains(errOut, "without the checks against traffic") {
+		t.Errorf("stderr does not say telemetry is missing:\n%s", errOut)
+	}
+	if !strings.Contains(out, "IST0101") || strings.Contains(out, "MP60") {
+		t.Errorf("want the config findings and no traffic ones:\n%s", out)
+	}
+}
+
+func TestRecommendDemo(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "recommend", "--demo")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"MP6101", "MP6103", "set a 5.5s timeout", "+    timeout: 5.5s", "outlierDetection:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("recommend output lacks %q", want)
+		}
+	}
+	// Only recommendations: the configuration findings are not repeated.
+	if strings.Contains(out, "IST0101") {
+		t.Errorf("recommend printed configuration findings")
+	}
+}
