@@ -21,10 +21,12 @@ vet:
 	$(GO) vet ./...
 
 ## testenv: build kube-apiserver, kubectl, etcd and helm from the Go module proxy into .cache/
-## (about 7 minutes the first time, cached after); tests start them on loopback.
+## (about 7 minutes the first time, cached after), and install Debian's prometheus and promtool
+## when they are missing; tests start them on loopback.
 testenv:
 	./hack/testenv build
 	./hack/helm build
+	./hack/prometheus install
 
 ## chart: lint, render, RBAC/analysis checks and server dry-run of deploy/helm/meshpilot
 chart:
