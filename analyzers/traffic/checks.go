@@ -292,11 +292,11 @@ func runPlaintextIntoStrict(p *analysis.Pass, ix *index) {
 		if plain <= 0 || !e.Destination.Known() || !strictIntent(pas, ix.snap.RootNamespace(), e.Destination.Namespace) {
 			continue
 		}
-		mw := ix.workload(e.Destination)
-		target := exception(pas, e.Destination.Namespace, mw)
-		if target == nil {
-			target = ix.service(ix.fqdn(e.Service))
-		}
+		// Without an exception, plaintext reaching a STRICT workload means
+		// it has no sidecar enforcing the policy, or the caller is outside
+		// the mesh (TrafficFromOutsideMesh): no PeerAuthentication is at
+		// fault.
+		target := exception(pas, e.Destination.Namespace, ix.workload(e.Destination))
 		if target == nil {
 			continue
 		}
@@ -312,13 +312,9 @@ func runPlaintextIntoStrict(p *analysis.Pass, ix *index) {
 	}
 	for _, o := range order {
 		h := hits[o]
-		how := "lets them in"
-		if o.GroupKind != mesh.PeerAuthentication {
-			how = "is reached although the namespace is STRICT (is the workload outside the mesh?)"
-		}
 		p.Report(analysis.NewFinding(codes.PlaintextIntoStrict, o, fmt.Sprintf(
-			"%s plaintext requests or connections reached %s over %s from %s, in a namespace whose PeerAuthentication is STRICT; this %s %s",
-			count(h.plain), strings.Join(sortedStrings(h.into), ", "), window(ix.g.Window()), strings.Join(sortedStrings(h.callers), ", "), o.GroupKind.Kind, how)))
+			"%s plaintext requests or connections reached %s over %s from %s, in a namespace whose PeerAuthentication is STRICT; this exception lets them in",
+			count(h.plain), strings.Join(sortedStrings(h.into), ", "), window(ix.g.Window()), strings.Join(sortedStrings(h.callers), ", "))))
 	}
 }
 

@@ -231,9 +231,9 @@ func runLive(ctx context.Context, s streams, f *analyzeFlags, sel *analysis.Sele
 	var out *liveOutcome
 	var err error
 	if f.live.rancherURL != "" {
-		out, err = analyzeRancher(ctx, s, &f.live, sel, f.namespace, meshOpts)
+		out, err = analyzeRancher(ctx, s, &f.live, &f.traffic, sel, f.namespace, meshOpts)
 	} else {
-		out, err = analyzeKube(ctx, s, &f.live, sel, f.namespace, meshOpts)
+		out, err = analyzeKube(ctx, s, &f.live, &f.traffic, sel, f.namespace, meshOpts)
 	}
 	if err != nil {
 		return err

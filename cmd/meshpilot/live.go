@@ -22,6 +22,7 @@ import (
 	"github.com/meshpilot/meshpilot/source/files"
 	"github.com/meshpilot/meshpilot/source/kube"
 	"github.com/meshpilot/meshpilot/source/rancher"
+	"github.com/meshpilot/meshpilot/telemetry"
 )
 
 // rancherTokenEnv holds the Rancher API token: never a flag value, which
@@ -40,10 +41,13 @@ type liveFlags struct {
 	rancherTokenFile string
 	rancherCAFile    string
 	insecure         bool
-	clusters         []string
-	project          string
-	maxClusters      int
-	clusterTimeout   time.Duration
+	// rancherMonitoring reads each cluster's traffic from
+	// rancher-monitoring's Prometheus through Rancher.
+	rancherMonitoring bool
+	clusters          []string
+	project           string
+	maxClusters       int
+	clusterTimeout    time.Duration
 }
 
 func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
@@ -55,6 +59,7 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.StringVar(&f.rancherTokenFile, "rancher-token-file", "", "file holding the Rancher API token (token-xxxxx:secret)")
 	fs.StringVar(&f.rancherCAFile, "rancher-ca-file", "", "PEM file of the CA that signed Rancher's certificate (default the system roots)")
 	fs.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "do not verify Rancher's certificate (testing only)")
+	fs.BoolVar(&f.rancherMonitoring, "rancher-monitoring", false, "with --rancher-url: read each cluster's traffic from rancher-monitoring's Prometheus through Rancher (needs get services/proxy in cattle-monitoring-system)")
 	fs.StringSliceVar(&f.clusters, "cluster", nil, "with --rancher-url: analyze only these clusters (id or name; repeatable)")
 	fs.StringVar(&f.project, "project", "", "with --rancher-url: report only the namespaces of this Rancher project (id c-xxxxx:p-xxxxx or name)")
 	fs.IntVar(&f.maxClusters, "max-clusters", 4, "with --rancher-url: clusters read at once")
@@ -72,8 +77,8 @@ func (f *liveFlags) check(paths []string, demo bool) error {
 	switch {
 	case f.rancherURL != "" && f.kubeEnabled():
 		return errors.New("--rancher-url reads clusters through Rancher: it takes no --context, --kubeconfig or --use-kube")
-	case f.rancherURL == "" && (len(f.clusters) > 0 || f.project != "" || f.rancherTokenFile != "" || f.rancherCAFile != ""):
-		return errors.New("--cluster, --project, --rancher-token-file and --rancher-ca-file need --rancher-url")
+	case f.rancherURL == "" && (len(f.clusters) > 0 || f.project != "" || f.rancherTokenFile != "" || f.rancherCAFile != "" || f.rancherMonitoring):
+		return errors.New("--cluster, --project, --rancher-token-file, --rancher-ca-file and --rancher-monitoring need --rancher-url")
 	case f.enabled() && (len(paths) > 0 || demo):
 		return errors.New("a live cluster and PATHs (or --demo) cannot be analyzed together yet: analyze them in two runs")
 	case f.rancherURL != "" && f.maxClusters < 1:
@@ -93,10 +98,21 @@ type liveOutcome struct {
 
 // clusterAnalysis analyzes one cluster's objects and warns, once, about the
 // kinds it could not list and the checks that lost precision for it.
-func clusterAnalysis(ctx context.Context, w io.Writer, res *kube.Result, sel *analysis.Selection, namespaces []string, meshOpts mesh.Options) ([]analysis.Finding, *mesh.Snapshot, error) {
+//
+// traffic, when set, reads the cluster's observed traffic for the checks
+// against it; it is given the cluster's snapshot (to map pods to workloads).
+func clusterAnalysis(ctx context.Context, w io.Writer, res *kube.Result, sel *analysis.Selection, namespaces []string, meshOpts mesh.Options, traffic trafficReader) ([]analysis.Finding, *mesh.Snapshot, error) {
 	snap := res.Snapshot(meshOpts)
 	prec := newPrecision(res)
-	findings, err := analysis.Run(ctx, snap, sel, analysis.Options{Namespaces: namespaces, Reads: prec.reads()})
+	opts := analysis.Options{Namespaces: namespaces, Reads: prec.reads()}
+	if traffic != nil {
+		g, err := traffic(snap)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Telemetry = g
+	}
+	findings, err := analysis.Run(ctx, snap, sel, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -191,7 +207,7 @@ func warnLost(w io.Writer, cluster string, lost []kube.Skipped, affected map[str
 }
 
 // analyzeKube reads and analyzes the cluster of a kubeconfig context.
-func analyzeKube(ctx context.Context, s streams, lf *liveFlags, sel *analysis.Selection, namespace string, meshOpts mesh.Options) (*liveOutcome, error) {
+func analyzeKube(ctx context.Context, s streams, lf *liveFlags, tf *trafficFlags, sel *analysis.Selection, namespace string, meshOpts mesh.Options) (*liveOutcome, error) {
 	cfg, name, err := kube.Target{Kubeconfig: lf.kubeconfig, Context: lf.kubeContext, ClusterName: lf.clusterName}.Config()
 	if err != nil {
 		return nil, &exitError{code: exitInput, err: err}
@@ -206,31 +222,44 @@ func analyzeKube(ctx context.Context, s streams, lf *liveFlags, sel *analysis.Se
 	if err != nil {
 		return nil, &exitError{code: exitInternal, err: err}
 	}
-	findings, _, err := clusterAnalysis(ctx, s.err, res, sel, namespaces, meshOpts)
+	var traffic trafficReader
+	if tf.enabled() {
+		traffic = func(snap *mesh.Snapshot) (*telemetry.Graph, error) { return tf.read(ctx, s, snap, res.Cluster) }
+	}
+	findings, _, err := clusterAnalysis(ctx, s.err, res, sel, namespaces, meshOpts, traffic)
 	if err != nil {
-		return nil, &exitError{code: exitInternal, err: err}
+		return nil, asExitError(err)
 	}
 	return &liveOutcome{findings: findings, problems: res.Problems, objects: len(res.Objects), clusters: 1}, nil
 }
 
-// rancherClient builds a client from the flags and the token's source.
-func rancherClient(lf *liveFlags) (*rancher.Client, error) {
+// readRancherToken reads the Rancher token from its file or the environment.
+func readRancherToken(lf *liveFlags) (string, error) {
 	token := os.Getenv(rancherTokenEnv)
 	if lf.rancherTokenFile != "" {
 		if token != "" {
-			return nil, fmt.Errorf("both $%s and --rancher-token-file are set: use one", rancherTokenEnv)
+			return "", fmt.Errorf("both $%s and --rancher-token-file are set: use one", rancherTokenEnv)
 		}
 		b, err := os.ReadFile(lf.rancherTokenFile)
 		if err != nil {
-			return nil, fmt.Errorf("--rancher-token-file: %w", err)
+			return "", fmt.Errorf("--rancher-token-file: %w", err)
 		}
 		token = strings.TrimSpace(string(b))
 		if token == "" {
-			return nil, fmt.Errorf("--rancher-token-file %s is empty", lf.rancherTokenFile)
+			return "", fmt.Errorf("--rancher-token-file %s is empty", lf.rancherTokenFile)
 		}
 	}
 	if token == "" {
-		return nil, fmt.Errorf("no Rancher token: set $%s or --rancher-token-file (a flag value would show in process listings)", rancherTokenEnv)
+		return "", fmt.Errorf("no Rancher token: set $%s or --rancher-token-file (a flag value would show in process listings)", rancherTokenEnv)
+	}
+	return token, nil
+}
+
+// rancherClient builds a client from the flags and the token's source.
+func rancherClient(lf *liveFlags) (*rancher.Client, error) {
+	token, err := readRancherToken(lf)
+	if err != nil {
+		return nil, err
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: lf.insecure} //nolint:gosec // opt-in flag for test servers
 	if lf.rancherCAFile != "" {
@@ -252,7 +281,7 @@ func rancherClient(lf *liveFlags) (*rancher.Client, error) {
 // analyzeRancher reads every cluster (or those asked for) through Rancher,
 // analyzes each, then runs the cross-cluster checks over the clusters of
 // each mesh merged.
-func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis.Selection, namespace string, meshOpts mesh.Options) (*liveOutcome, error) {
+func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, tf *trafficFlags, sel *analysis.Selection, namespace string, meshOpts mesh.Options) (*liveOutcome, error) {
 	c, err := rancherClient(lf)
 	if err != nil {
 		return nil, &exitError{code: exitInput, err: err}
@@ -314,9 +343,13 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, sel *analysis
 			fmt.Fprintf(s.err, "note: cluster %s: no namespace of project %s in scope\n", cr.Cluster.Name, onlyProject.Name)
 			continue
 		}
-		findings, snap, err := clusterAnalysis(ctx, s.err, res, sel, namespaces, meshOpts)
+		traffic, err := rancherTraffic(ctx, s, lf, tf, cr.Cluster)
 		if err != nil {
-			return nil, &exitError{code: exitInternal, err: err}
+			return nil, err
+		}
+		findings, snap, err := clusterAnalysis(ctx, s.err, res, sel, namespaces, meshOpts, traffic)
+		if err != nil {
+			return nil, asExitError(err)
 		}
 		out.findings = append(out.findings, findings...)
 		if res.Istiod != "" {

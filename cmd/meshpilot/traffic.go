@@ -16,6 +16,7 @@ import (
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/accesslog"
 	"github.com/meshpilot/meshpilot/source/prometheus"
+	"github.com/meshpilot/meshpilot/source/rancher"
 	"github.com/meshpilot/meshpilot/telemetry"
 	"github.com/meshpilot/meshpilot/telemetry/fixture"
 	"github.com/meshpilot/meshpilot/telemetry/render"
@@ -321,4 +322,64 @@ func newRecommendCmd(s streams) *cobra.Command {
 	_ = cmd.Flags().Set("fail-on", "none")
 	cmd.Flags().Lookup("fail-on").DefValue = "none"
 	return cmd
+}
+
+// trafficReader reads one cluster's observed traffic, given its snapshot.
+type trafficReader func(*mesh.Snapshot) (*telemetry.Graph, error)
+
+// asExitError keeps an exitError as it is and makes anything else an
+// internal error.
+func asExitError(err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &exitError{code: exitInternal, err: err}
+}
+
+// rancherTraffic reads a Rancher cluster's traffic: from --prometheus-url
+// or --access-log when given (one source for every cluster), else, with
+// --rancher-monitoring, from rancher-monitoring's Prometheus of that
+// cluster through Rancher's service proxy, with the Rancher token. A
+// cluster whose Prometheus cannot be read is analyzed without traffic,
+// with a message saying why — naming the missing permission when Rancher
+// refuses the proxy.
+func rancherTraffic(ctx context.Context, s streams, lf *liveFlags, tf *trafficFlags, c rancher.Cluster) (trafficReader, error) {
+	if tf.enabled() {
+		return func(snap *mesh.Snapshot) (*telemetry.Graph, error) { return tf.read(ctx, s, snap, c.Name) }, nil
+	}
+	if !lf.rancherMonitoring {
+		return nil, nil
+	}
+	token, err := readRancherToken(lf)
+	if err != nil {
+		return nil, &exitError{code: exitInput, err: err}
+	}
+	conf := prometheus.Config{URL: prometheus.RancherURL(lf.rancherURL, c.ID), BearerToken: token, CAFile: lf.rancherCAFile, InsecureSkipVerify: lf.insecure, GetOnly: true}
+	return func(*mesh.Snapshot) (*telemetry.Graph, error) {
+		client, err := conf.Client()
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: err}
+		}
+		win, _ := telemetry.ParseDuration(tf.window)
+		var step time.Duration
+		if tf.resolution != "" {
+			step, _ = telemetry.ParseDuration(tf.resolution)
+		}
+		g, err := prometheus.Read(ctx, client, prometheus.Options{Window: win, Step: step, Cluster: c.Name, Source: "rancher-monitoring of " + c.Name})
+		if err != nil {
+			why := err.Error()
+			if strings.Contains(why, "403") {
+				why = "Rancher refused the service proxy: the identity needs 'get' on 'services/proxy' in cattle-monitoring-system of that cluster (" + why + ")"
+			} else if strings.Contains(why, "404") || strings.Contains(why, "503") {
+				why = "rancher-monitoring's Prometheus is not there: is the Monitoring app installed? (" + why + ")"
+			}
+			fmt.Fprintf(s.err, "warning: cluster %s: no traffic evidence: %s\nwarning: cluster %s is analyzed without the checks against traffic (MP6xxx)\n", c.Name, why, c.Name)
+			return nil, nil
+		}
+		for _, n := range g.Notices {
+			fmt.Fprintf(s.err, "note: cluster %s: traffic: %s\n", c.Name, n)
+		}
+		return g, nil
+	}, nil
 }

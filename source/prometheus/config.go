@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -28,6 +29,10 @@ type Config struct {
 	InsecureSkipVerify bool
 	// Timeout bounds each HTTP request (default 2m).
 	Timeout time.Duration
+	// GetOnly sends queries as GET requests. client_golang POSTs them, and
+	// a Kubernetes service proxy (RancherURL) authorizes a POST as
+	// "create services/proxy", which read-only monitoring roles lack.
+	GetOnly bool
 }
 
 // RancherPrometheusPath is where Rancher's monitoring chart
@@ -71,8 +76,11 @@ func (c Config) Client() (api.Client, error) {
 	}
 	base.ResponseHeaderTimeout = timeout
 	var rt http.RoundTripper = base
+	if c.GetOnly {
+		rt = getTransport{next: rt}
+	}
 	if c.BearerToken != "" || c.Username != "" {
-		rt = authTransport{next: base, token: c.BearerToken, user: c.Username, pass: c.Password}
+		rt = authTransport{next: rt, token: c.BearerToken, user: c.Username, pass: c.Password}
 	}
 	return api.NewClient(api.Config{Address: c.URL, RoundTripper: rt})
 }
@@ -90,6 +98,36 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.SetBasicAuth(t.user, t.pass)
 	}
 	return t.next.RoundTrip(req)
+}
+
+// getTransport turns form POSTs into GETs with the form in the query.
+type getTransport struct{ next http.RoundTripper }
+
+func (t getTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPost || req.Body == nil || !strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return t.next.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("prometheus query form: %w", err)
+	}
+	get := req.Clone(req.Context())
+	get.Method, get.Body, get.ContentLength = http.MethodGet, nil, 0
+	get.GetBody = nil
+	get.Header.Del("Content-Type")
+	q := get.URL.Query()
+	for k, vs := range form {
+		for _, v := range vs {
+			q.Add(k, v)
+		}
+	}
+	get.URL.RawQuery = q.Encode()
+	return t.next.RoundTrip(get)
 }
 
 // String describes c without its secrets.

@@ -18,14 +18,21 @@ import (
 // fakeProm answers the four queries with canned series, and counts them.
 type fakeProm struct {
 	queries  atomic.Int32
+	getOnly  bool // refuse POSTs, as a service proxy for a read-only role does
 	fail     map[string]int // query name -> HTTP status to answer with
 	warnings []string
 	auth     string // required Authorization header, if set
+	// only, when set, replaces the canned series of a query.
+	only map[string][]map[string]any
 }
 
 func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.auth != "" && r.Header.Get("Authorization") != f.auth {
 		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	if f.getOnly && r.Method != http.MethodGet {
+		http.Error(w, "cannot create services/proxy", http.StatusForbidden)
 		return
 	}
 	_ = r.ParseForm()
@@ -39,6 +46,12 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var result any
+	if series, ok := f.only[name]; ok {
+		result = vector(series...)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": result})
+		return
+	}
 	switch name {
 	case "requests":
 		result = vector(
@@ -231,6 +244,12 @@ func TestAuth(t *testing.T) {
 	if _, err := read(t, &fakeProm{auth: "Basic dTpw"}, Config{Username: "u", Password: "p"}); err != nil {
 		t.Errorf("basic: %v", err)
 	}
+	if _, err := read(t, &fakeProm{getOnly: true, auth: "Bearer s3cret"}, Config{BearerToken: "s3cret", GetOnly: true}); err != nil {
+		t.Errorf("GetOnly: %v", err)
+	}
+	if _, err := read(t, &fakeProm{getOnly: true}, Config{}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("POST to a GET-only server: err = %v, want ErrUnavailable", err)
+	}
 	if s := (Config{URL: "http://p", BearerToken: "s3cret"}).String(); strings.Contains(s, "s3cret") {
 		t.Errorf("String() shows the token: %s", s)
 	}
@@ -241,5 +260,46 @@ func TestAuth(t *testing.T) {
 	}
 	if got := RancherURL("https://rancher.example.com/", "c-m-abc"); got != "https://rancher.example.com/k8s/clusters/c-m-abc/api/v1/namespaces/cattle-monitoring-system/services/http:rancher-monitoring-prometheus:9090/proxy" {
 		t.Errorf("RancherURL = %s", got)
+	}
+}
+
+// TestReadAmbient: in ambient mode a waypoint reports L7 (reporter
+// "waypoint") and ztunnel only TCP; a workload without a waypoint has TCP
+// figures alone, and both kinds of edge make it into the graph.
+func TestReadAmbient(t *testing.T) {
+	f := &fakeProm{only: map[string][]map[string]any{
+		"requests": {
+			series(edge("waypoint", "productpage-v1", "reviews", "reviews-v1", "200", "-", "mutual_tls"), 900),
+			series(edge("waypoint", "productpage-v1", "reviews", "reviews-v1", "503", "UF", "mutual_tls"), 9),
+		},
+		"latency": {
+			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "250"), 909),
+			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "+Inf"), 909),
+		},
+		"tcp": {
+			// ztunnel, both ends, for a workload with no waypoint.
+			series(with(edge("source", "productpage-v1", "ratings", "ratings-v1", "", "", "unknown"), "metric", "opened"), 40),
+			series(with(edge("destination", "productpage-v1", "ratings", "ratings-v1", "", "", "mutual_tls"), "metric", "opened"), 40),
+			series(with(edge("destination", "productpage-v1", "ratings", "ratings-v1", "", "", "mutual_tls"), "metric", "received"), 8000),
+		},
+		"profile": {},
+	}}
+	g, err := read(t, f, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviews := g.Service("shop", "reviews")
+	if reviews == nil || reviews.Requests != 909 || reviews.Flags["UF"] != 9 || reviews.Edges[0].Reporter != "waypoint" {
+		t.Fatalf("reviews through the waypoint: %+v", reviews)
+	}
+	if reviews.Latency.Count() != 909 {
+		t.Errorf("waypoint latency count %v, want 909", reviews.Latency.Count())
+	}
+	ratings := g.Service("shop", "ratings")
+	if ratings == nil || ratings.Requests != 0 || ratings.TCP.ConnectionsOpened != 40 || ratings.Security[telemetry.MutualTLS] != 40 {
+		t.Fatalf("ratings over ztunnel: %+v", ratings)
+	}
+	if p := ratings.Edges[0].Protocols; p["tcp"] != 40 {
+		t.Errorf("ratings protocols %v, want tcp", p)
 	}
 }

@@ -216,6 +216,10 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, tok Token) {
 	} else {
 		out.Header.Del("Authorization")
 	}
+	if target, ns, svc, rest, ok := s.serviceTarget(id, out.URL.Path); ok {
+		s.serviceProxy(w, out, b, target, ns, svc, rest)
+		return
+	}
 	b.handler.ServeHTTP(w, out)
 }
 

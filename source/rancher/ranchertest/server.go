@@ -97,6 +97,13 @@ type Options struct {
 	// served: tests use it to change the server mid-run (SetUnreachable
 	// once the clusters were listed). It must not block.
 	OnRequest func(*http.Request)
+	// Services stands servers on loopback in for the endpoints of
+	// downstream services, for the API server's service proxy: keys are
+	// "clusterID/namespace/service" with the service as the proxy path
+	// names it ("c-east1/cattle-monitoring-system/http:rancher-monitoring-prometheus:9090"),
+	// values base URLs. The cluster's API server still authorizes each
+	// request (see services.go).
+	Services map[string]string
 }
 
 // Server is a running fake Rancher on loopback.
