@@ -18,7 +18,7 @@ import (
 // fakeProm answers the four queries with canned series, and counts them.
 type fakeProm struct {
 	queries  atomic.Int32
-	getOnly  bool // refuse POSTs, as a service proxy for a read-only role does
+	getOnly  bool           // refuse POSTs, as a service proxy for a read-only role does
 	fail     map[string]int // query name -> HTTP status to answer with
 	warnings []string
 	auth     string // required Authorization header, if set
