@@ -62,37 +62,34 @@ func recommendedTimeout(q float64, c resilience.Class) time.Duration {
 	return t
 }
 
-// recommendedPerTry is roundUp2(p90 × 1.5): a try slower than most is
-// abandoned for a fresh one, which leaves room in the route timeout (p99 ×
-// 1.5) for a retry; a per-try timeout near the p99 would leave none.
-func recommendedPerTry(p90 float64) time.Duration {
-	t := millis(roundUp2(p90 * 1.5))
-	if t < 10*time.Millisecond {
-		t = 10 * time.Millisecond
+// roundDown2 rounds ms down to two significant digits: 566.7 → 560.
+func roundDown2(ms float64) float64 {
+	if ms <= 0 || math.IsNaN(ms) || math.IsInf(ms, 0) {
+		return ms
 	}
-	return t
+	mag := math.Pow(10, math.Floor(math.Log10(ms))-1)
+	return math.Floor(ms/mag+1e-9) * mag
 }
 
-// recommendedAttempts is min(2, ⌊timeout/perTry⌋ − 1), then lowered while
+// recommendedRetries splits a route timeout between tries: attempts is
+// the largest a ≤ 2 whose equal share timeout/(a+1) still lets a try run
+// 1.2 × the observed p90 — so that most tries are not cut — and that keeps
 // the product of tries along the worst chain through the route (others:
-// the product of the other hops' tries) exceeds maxAmplification.
-func recommendedAttempts(timeout, perTry time.Duration, others int) int {
-	a := 2
-	if perTry > 0 {
-		if fit := int(timeout/perTry) - 1; fit < a {
-			a = fit
-		}
-	}
+// the other hops' product) at most maxAmplification; perTryTimeout is that
+// share, rounded down to two significant digits, so that (attempts + 1) ×
+// perTryTimeout fits the timeout. attempts is 0 when even one retry does
+// not fit.
+func recommendedRetries(timeout time.Duration, p90 float64, others int) (int, time.Duration) {
 	if others < 1 {
 		others = 1
 	}
-	for a > 0 && others*(a+1) > maxAmplification {
-		a--
+	for a := 2; a > 0; a-- {
+		share := durMS(timeout) / float64(a+1)
+		if share >= 1.2*p90 && others*(a+1) <= maxAmplification {
+			return a, millis(roundDown2(share))
+		}
 	}
-	if a < 0 {
-		a = 0
-	}
-	return a
+	return 0, 0
 }
 
 // errorShape summarizes a destination's 5xx ratio over the steps of its

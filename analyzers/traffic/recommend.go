@@ -98,12 +98,11 @@ func recommendRoute(p *analysis.Pass, ix *index, c *chains, rt route) {
 
 func recommendRetries(p *analysis.Pass, ix *index, c *chains, rt route, h string, st *telemetry.ServiceTraffic, recTimeout, cur time.Duration) {
 	p90, _ := st.Latency.Quantile(0.9)
-	perTry := recommendedPerTry(p90)
 	// Retries are fitted to the recommended timeout (MP6101), which is
 	// proposed beside them whenever the current one differs.
 	timeout := recTimeout
 	others := c.below(h, map[string]bool{}).product * c.above(h)
-	attempts := recommendedAttempts(timeout, perTry, others)
+	attempts, perTry := recommendedRetries(timeout, p90, others)
 	retryOn := retryOnFor(st)
 	curAttempts, curPer, explicit := resilience.RouteRetries(rt.r)
 	same := explicit && int(curAttempts) == attempts &&

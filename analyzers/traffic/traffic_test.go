@@ -62,17 +62,24 @@ func TestFormulas(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct {
-		timeout, perTry time.Duration
-		others, want    int
+		timeout  time.Duration
+		p90      float64
+		others   int
+		attempts int
+		perTry   time.Duration
 	}{
-		{3 * time.Second, time.Second, 1, 2},
-		{3 * time.Second, time.Second, 4, 1}, // 4 × 3 = 12 > 10, 4 × 2 = 8
-		{3 * time.Second, time.Second, 6, 0}, // 6 × 2 = 12 > 10
-		{480 * time.Millisecond, 390 * time.Millisecond, 1, 0},
-		{time.Second, 400 * time.Millisecond, 1, 1},
+		{3 * time.Second, 500, 1, 2, time.Second},                    // 3s/3 = 1s ≥ 600ms
+		{3 * time.Second, 500, 4, 1, 1500 * time.Millisecond},        // 4 × 3 = 12 > 10, 4 × 2 = 8
+		{3 * time.Second, 500, 6, 0, 0},                              // 6 × 2 = 12 > 10
+		{1700 * time.Millisecond, 664, 1, 1, 850 * time.Millisecond}, // 567ms < 797ms, 850ms fits
+		{130 * time.Millisecond, 48.7, 1, 1, 65 * time.Millisecond},  // the demo's reviews
+		{480 * time.Millisecond, 190, 1, 1, 240 * time.Millisecond},  // 240 ≥ 228
+		{480 * time.Millisecond, 250, 1, 0, 0},                       // 240 < 300: no room
+		{1000 * time.Millisecond, 100, 1, 2, 330 * time.Millisecond}, // 333 rounds down
 	} {
-		if got := recommendedAttempts(tt.timeout, tt.perTry, tt.others); got != tt.want {
-			t.Errorf("recommendedAttempts(%v, %v, %d) = %d, want %d", tt.timeout, tt.perTry, tt.others, got, tt.want)
+		a, per := recommendedRetries(tt.timeout, tt.p90, tt.others)
+		if a != tt.attempts || per != tt.perTry {
+			t.Errorf("recommendedRetries(%v, %v, %d) = %d, %v; want %d, %v", tt.timeout, tt.p90, tt.others, a, per, tt.attempts, tt.perTry)
 		}
 	}
 	for _, tt := range []struct {

@@ -312,14 +312,17 @@ func newRecommendCmd(s streams) *cobra.Command {
 			if len(f.only) == 0 {
 				f.only = []string{"traffic.Recommend"}
 			}
+			if f.output != "text" && !cmd.Flags().Changed("diff") {
+				f.diff = false // diffs are for people; JSON and SARIF carry the edits
+			}
 			return runAnalyze(cmd.Context(), s, f, args)
 		},
 	}
 	addAnalyzeFlags(cmd.Flags(), f)
 	addTrafficFlags(cmd.Flags(), &f.traffic)
-	_ = cmd.Flags().Set("diff", "true")
+	f.diff = true
 	cmd.Flags().Lookup("diff").DefValue = "true"
-	_ = cmd.Flags().Set("fail-on", "none")
+	f.failOn = "none"
 	cmd.Flags().Lookup("fail-on").DefValue = "none"
 	return cmd
 }

@@ -87,3 +87,40 @@ func TestRecommendDemo(t *testing.T) {
 		t.Errorf("recommend printed configuration findings")
 	}
 }
+
+// Recommendations are checked against the guardrails: shop routes may not
+// retry gateway errors, so the retries recommended for reviews (whose 5xx
+// come in spikes) are withheld, saying why, while the other
+// recommendations keep their fixes.
+func TestRecommendGuardrails(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "recommend", "--demo", "--policy", "testdata/guardrails-retries.yaml", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Findings []struct {
+			Code, Resource, Message string
+			Fixes                   []struct{ Message string } `json:"fixes"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	fixes := map[string]int{}
+	for _, f := range rep.Findings {
+		fixes[f.Code+" "+f.Resource] = len(f.Fixes)
+		if f.Code == "MP6102" && f.Resource == "VirtualService shop/reviews" && !strings.Contains(f.Message, "withheld") {
+			t.Errorf("reviews: the message does not say the fix was withheld: %s", f.Message)
+		}
+	}
+	for k, want := range map[string]int{
+		"MP6102 VirtualService shop/reviews":      0, // retryOn gateway-error
+		"MP6102 VirtualService shop/checkout":     1, // connection failures only
+		"MP6101 VirtualService shop/reviews":      1, // a timeout is no retry
+		"MP6101 VirtualService payments/payments": 1, // out of the policy's scope
+	} {
+		if got, ok := fixes[k]; !ok || got != want {
+			t.Errorf("%s: %d fixes (reported: %v), want %d", k, got, ok, want)
+		}
+	}
+}
