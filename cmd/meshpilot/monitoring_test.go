@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshpilot/meshpilot/internal/promenv"
+	"github.com/meshpilot/meshpilot/internal/testenv"
+	"github.com/meshpilot/meshpilot/source/rancher/ranchertest"
+	synth "github.com/meshpilot/meshpilot/synth/traffic"
+)
+
+// TestRancherMonitoring reads a cluster's traffic from rancher-monitoring's
+// Prometheus through Rancher's service proxy (--rancher-monitoring): a
+// real API server holding the synthetic mesh authorizes the proxy, a real
+// Prometheus serves the mesh's series. An identity allowed to use the
+// proxy gets exactly the planted traffic findings; one with testenv's limited
+// read-only role, which has no services/proxy, gets the configuration findings and
+// a warning naming the permission it lacks.
+func TestRancherMonitoring(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED in -short: starts a real kube-apiserver and Prometheus")
+	}
+	m, err := synth.Generate(synth.Options{Services: 30, Seed: 3, End: time.Now().Truncate(time.Minute), Window: time.Hour, Scrape: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var om bytes.Buffer
+	if err := m.WriteOpenMetrics(&om); err != nil {
+		t.Fatal(err)
+	}
+	prom := promenv.Start(t, &om, promenv.Options{})
+
+	env := testenv.Start(t)
+	manifest := filepath.Join(t.TempDir(), "mesh.yaml")
+	if err := os.WriteFile(manifest, m.YAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, err := env.Kubectl("apply", "--server-side", "--field-manager=meshpilot-test", "-f", manifest); err != nil {
+		t.Fatalf("apply: %v\n%s%s", err, out, errOut)
+	}
+	if err := env.BindUser("u-admin", "cluster-admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.BindUser("u-viewer", "meshpilot-testenv-limited"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ranchertest.ClusterFromKubeconfig("c-one", "one", env.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ranchertest.NewServer(ranchertest.Options{
+		Clusters: []ranchertest.Cluster{c},
+		Tokens: []ranchertest.Token{
+			{Value: "token-admin:s3cr3t", User: "u-admin"},
+			{Value: "token-viewer:s3cr3t", User: "u-viewer"},
+		},
+		Services: map[string]string{"c-one/cattle-monitoring-system/http:rancher-monitoring-prometheus:9090": prom.URL},
+	})
+	t.Cleanup(srv.Close)
+	args := []string{"analyze", "--rancher-url", srv.URL, "--rancher-monitoring", "--window", "1h", "--resolution", "5m", "--fail-on", "none", "-o", "json"}
+
+	t.Setenv(rancherTokenEnv, "token-admin:s3cr3t")
+	code, out, errOut := runCLI(t, "", args...)
+	if code != exitOK {
+		t.Fatalf("admin: exit %d\n%s", code, errOut)
+	}
+	var rep jsonReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	var got []string
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.Code, "MP60") {
+			got = append(got, f.Code+" "+f.Resource)
+			if f.Cluster != "one" {
+				t.Errorf("%s %s: cluster %q, want one", f.Code, f.Resource, f.Cluster)
+			}
+		}
+	}
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(m.Truth, "\n") {
+		t.Errorf("traffic findings through Rancher differ from the planted defects\n got: %v\nwant: %v\nstderr: %s", got, m.Truth, errOut)
+	}
+
+	t.Setenv(rancherTokenEnv, "token-viewer:s3cr3t")
+	code, out, errOut = runCLI(t, "", args...)
+	if code != exitOK {
+		t.Fatalf("viewer: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "services/proxy") || !strings.Contains(errOut, "without the checks against traffic") {
+		t.Errorf("viewer: no warning naming services/proxy:\n%s", errOut)
+	}
+	if strings.Contains(out, `"MP60`) || !strings.Contains(out, `"code"`) {
+		t.Errorf("viewer: want configuration findings only:\n%.2000s", out)
+	}
+	if strings.Contains(out+errOut, "s3cr3t") {
+		t.Error("a token's secret reached the output")
+	}
+}
