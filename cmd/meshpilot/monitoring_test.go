@@ -45,6 +45,9 @@ func TestRancherMonitoring(t *testing.T) {
 	if out, errOut, err := env.Kubectl("apply", "--server-side", "--field-manager=meshpilot-test", "-f", manifest); err != nil {
 		t.Fatalf("apply: %v\n%s%s", err, out, errOut)
 	}
+	if out, errOut, err := env.Kubectl("annotate", "namespace", "team-000", "field.cattle.io/projectId=c-one:p-team"); err != nil {
+		t.Fatalf("annotate: %v\n%s%s", err, out, errOut)
+	}
 	if err := env.BindUser("u-admin", "cluster-admin"); err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +60,7 @@ func TestRancherMonitoring(t *testing.T) {
 	}
 	srv := ranchertest.NewServer(ranchertest.Options{
 		Clusters: []ranchertest.Cluster{c},
+		Projects: []ranchertest.Project{{ID: "c-one:p-team", Name: "Team Zero", ClusterID: "c-one"}},
 		Tokens: []ranchertest.Token{
 			{Value: "token-admin:s3cr3t", User: "u-admin"},
 			{Value: "token-viewer:s3cr3t", User: "u-viewer"},
@@ -87,6 +91,31 @@ func TestRancherMonitoring(t *testing.T) {
 	sort.Strings(got)
 	if strings.Join(got, "\n") != strings.Join(m.Truth, "\n") {
 		t.Errorf("traffic findings through Rancher differ from the planted defects\n got: %v\nwant: %v\nstderr: %s", got, m.Truth, errOut)
+	}
+
+	// meshpilot traffic through the same proxy: services grouped by the
+	// Rancher project of their namespace.
+	code, out, errOut = runCLI(t, "", "traffic", "--rancher-url", srv.URL, "--cluster", "c-one", "--rancher-monitoring", "--window", "1h", "-o", "json")
+	if code != exitOK {
+		t.Fatalf("traffic: exit %d\n%s", code, errOut)
+	}
+	var graph struct {
+		Services []struct{ Cluster, Project, Namespace, Name string } `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &graph); err != nil {
+		t.Fatalf("traffic json: %v", err)
+	}
+	inProject := 0
+	for _, sv := range graph.Services {
+		if sv.Namespace == "team-000" {
+			if sv.Project != "Team Zero" || sv.Cluster != "one" {
+				t.Errorf("traffic: %s/%s in project %q of cluster %q, want Team Zero of one", sv.Namespace, sv.Name, sv.Project, sv.Cluster)
+			}
+			inProject++
+		}
+	}
+	if inProject == 0 {
+		t.Errorf("traffic: no service of team-000 in %d services", len(graph.Services))
 	}
 
 	t.Setenv(rancherTokenEnv, "token-viewer:s3cr3t")

@@ -15,6 +15,7 @@ import (
 	"github.com/meshpilot/meshpilot/demo"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/accesslog"
+	"github.com/meshpilot/meshpilot/source/kube"
 	"github.com/meshpilot/meshpilot/source/prometheus"
 	"github.com/meshpilot/meshpilot/source/rancher"
 	"github.com/meshpilot/meshpilot/telemetry"
@@ -226,6 +227,7 @@ func projectOf(snap *mesh.Snapshot) func(cluster, ns string) string {
 
 type trafficCmdFlags struct {
 	traffic trafficFlags
+	live    liveFlags
 	output  string
 	maxMiB  int64
 }
@@ -237,8 +239,11 @@ func newTrafficCmd(s streams) *cobra.Command {
 		Short: "Show the observed traffic graph: success rate, volume, 4xx/5xx, latency per project, namespace and service",
 		Long: "Reads Istio's metrics from Prometheus (or Envoy access logs) and prints what Rancher's Istio page shows, " +
 			"per Rancher project, namespace and service, as a table, JSON, or a graph in DOT or SVG. " +
-			"PATHs, when given, are the mesh's manifests: they name Rancher projects and map pods to workloads.",
+			"The mesh's objects — PATHs, or a live cluster (--context, or one --cluster through --rancher-url) — " +
+			"name the Rancher projects and map pods to workloads.",
 		Example: `  meshpilot traffic --prometheus-url http://127.0.0.1:9090 --window 7d
+  meshpilot traffic --context prod-eu --prometheus-url https://prometheus.prod-eu.example.com
+  MESHPILOT_RANCHER_TOKEN=token-abcde:... meshpilot traffic --rancher-url https://rancher.example.com --cluster prod-eu --rancher-monitoring
   meshpilot traffic --demo -o svg > mesh.svg
   meshpilot traffic --access-log shop/frontend=frontend.log -o dot | dot -Tpng > mesh.png`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -246,6 +251,7 @@ func newTrafficCmd(s streams) *cobra.Command {
 		},
 	}
 	addTrafficFlags(cmd.Flags(), &f.traffic)
+	addLiveFlags(cmd.Flags(), &f.live)
 	cmd.Flags().BoolVar(&f.traffic.demo, "demo", false, "show the embedded demo mesh's traffic")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output format: table|json|dot|svg")
 	cmd.Flags().Int64Var(&f.maxMiB, "max-file-size", 128, "largest manifest file read, in MiB")
@@ -265,26 +271,28 @@ func runTraffic(ctx context.Context, s streams, f *trafficCmdFlags, paths []stri
 	if err := f.traffic.check(); err != nil {
 		return &exitError{code: exitInput, err: err}
 	}
-	if !f.traffic.enabled() {
-		return &exitError{code: exitInput, err: errors.New("no traffic source: give --prometheus-url, --access-log or --demo")}
+	if err := f.live.check(paths, f.traffic.demo); err != nil {
+		return &exitError{code: exitInput, err: err}
 	}
-	var snap *mesh.Snapshot
-	if len(paths) > 0 || f.traffic.demo {
-		res, err := loadInputs(ctx, s, paths, f.traffic.demo, f.maxMiB)
-		if err != nil {
-			return err
-		}
-		snap = res.Snapshot(mesh.Options{})
+	if !f.traffic.enabled() && !f.live.rancherMonitoring {
+		return &exitError{code: exitInput, err: errors.New("no traffic source: give --prometheus-url, --access-log, --rancher-monitoring or --demo")}
 	}
-	g, err := f.traffic.read(ctx, s, snap, "")
+	view, err := trafficMesh(ctx, s, f, paths)
 	if err != nil {
 		return err
 	}
+	var g *telemetry.Graph
+	if view.traffic != nil {
+		g, err = view.traffic(view.snap)
+		if err != nil {
+			return err
+		}
+	}
 	if g == nil {
-		return &exitError{code: exitInput, err: errors.New("no traffic evidence could be read")}
+		return &exitError{code: exitInput, err: errors.New("no traffic evidence could be read (see above)")}
 	}
 	title := "meshpilot traffic: " + g.Source
-	if err := out(g, render.Options{ProjectOf: projectOf(snap), Title: title}); err != nil {
+	if err := out(g, render.Options{ProjectOf: view.projectOf, Title: title}); err != nil {
 		return &exitError{code: exitInternal, err: err}
 	}
 	return nil
@@ -385,4 +393,72 @@ func rancherTraffic(ctx context.Context, s streams, lf *liveFlags, tf *trafficFl
 		}
 		return g, nil
 	}, nil
+}
+
+// trafficView is what `meshpilot traffic` knows of the mesh besides its
+// traffic: objects (for pods and workloads), projects, and the reader.
+type trafficView struct {
+	snap      *mesh.Snapshot
+	projectOf func(cluster, namespace string) string
+	traffic   trafficReader
+}
+
+// trafficMesh reads the mesh's objects from PATHs, the demo, a kubeconfig
+// context or one Rancher cluster, and sets up the traffic reader for it.
+func trafficMesh(ctx context.Context, s streams, f *trafficCmdFlags, paths []string) (*trafficView, error) {
+	tf := &f.traffic
+	plain := func(snap *mesh.Snapshot, cluster string) trafficReader {
+		return func(*mesh.Snapshot) (*telemetry.Graph, error) { return tf.read(ctx, s, snap, cluster) }
+	}
+	switch {
+	case f.live.rancherURL != "":
+		if len(f.live.clusters) != 1 {
+			return nil, &exitError{code: exitInput, err: errors.New("traffic through Rancher shows one cluster: give exactly one --cluster")}
+		}
+		c, err := rancherClient(&f.live)
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: err}
+		}
+		read, err := c.Read(ctx, rancher.ReadOptions{Clusters: f.live.clusters, Parallelism: 1, Timeout: f.live.clusterTimeout})
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: err}
+		}
+		cr := read.Clusters[0]
+		if cr.Err != nil {
+			return nil, &exitError{code: exitInput, err: cr.Err}
+		}
+		snap := cr.Result.Snapshot(mesh.Options{})
+		traffic, err := rancherTraffic(ctx, s, &f.live, tf, cr.Cluster)
+		if err != nil {
+			return nil, err
+		}
+		projectOf := func(_, ns string) string {
+			if o := snap.Get(mesh.Namespace, "", ns); o != nil {
+				if p, ok := read.ProjectOf(cr.Cluster.ID, o); ok {
+					return p.Name
+				}
+			}
+			return ""
+		}
+		return &trafficView{snap: snap, projectOf: projectOf, traffic: traffic}, nil
+	case f.live.kubeEnabled():
+		cfg, name, err := kube.Target{Kubeconfig: f.live.kubeconfig, Context: f.live.kubeContext, ClusterName: f.live.clusterName}.Config()
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: err}
+		}
+		res, err := kube.Load(ctx, cfg, kube.Options{Cluster: name})
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: err}
+		}
+		snap := res.Snapshot(mesh.Options{})
+		return &trafficView{snap: snap, projectOf: projectOf(snap), traffic: plain(snap, name)}, nil
+	case len(paths) > 0 || tf.demo:
+		res, err := loadInputs(ctx, s, paths, tf.demo, f.maxMiB)
+		if err != nil {
+			return nil, err
+		}
+		snap := res.Snapshot(mesh.Options{})
+		return &trafficView{snap: snap, projectOf: projectOf(snap), traffic: plain(snap, "")}, nil
+	}
+	return &trafficView{traffic: plain(nil, "")}, nil
 }
