@@ -17,6 +17,10 @@ type reader struct {
 	opts    Options
 	notices []string
 	skipped int
+	// entries counts the entries read; empty holds, for their notices,
+	// the files that had none (idle proxies).
+	entries int
+	empty   []string
 
 	writers   []telemetry.Workload // the proxies' workloads, by index
 	writerIdx map[telemetry.Workload]int32
@@ -209,7 +213,10 @@ func (r *reader) count(e *entry, rk rawKey) {
 	}
 	re.reqs[reqFig{protocol: e.protocol(), code: e.Code, flags: r.intern(e.Flags)}]++
 	if e.Duration >= 0 {
-		re.latency.Observe(e.Duration)
+		// Envoy writes DURATION truncated to whole milliseconds: a logged
+		// d stands for [d, d+1), observed at its middle. Taken as d, every
+		// observation would be up to 1ms low (a p99 of 11ms read 9% low).
+		re.latency.Observe(e.Duration + 0.5)
 	}
 	r.samples = append(r.samples, sample{at: e.Start.UnixNano(), edge: i, err: e.Code >= 500 && e.Code <= 599})
 }

@@ -62,6 +62,10 @@ func Read(ctx context.Context, inputs []Input, opts Options) (*telemetry.Graph, 
 			return nil, err
 		}
 	}
+	if r.entries == 0 && len(r.empty) > 0 {
+		return nil, errors.New(r.empty[0])
+	}
+	r.notices = append(r.notices, r.empty...)
 	if r.skipped > 0 {
 		r.notices = append(r.notices, fmt.Sprintf("access logs: skipped %s that are not access log entries (proxy and agent logs)", plural(r.skipped, "line", "lines")))
 	}
@@ -120,11 +124,22 @@ func (r *reader) readFile(ctx context.Context, in Input) error {
 		return fmt.Errorf("read access log %s: %w", in.Path, err)
 	}
 	if fs.entries == 0 {
-		return noEntries(fs)
+		if fs.malformed > 0 || len(r.empty) == maxEmpty {
+			return noEntries(fs)
+		}
+		// An idle proxy logs nothing: a notice, unless no file has
+		// entries at all (Read).
+		r.empty = append(r.empty, noEntries(fs).Error())
+		return nil
 	}
+	r.entries += fs.entries
 	r.fileNotices(fs)
 	return nil
 }
+
+// maxEmpty bounds the files without entries a read accepts as idle
+// proxies before it takes them for a wrong input.
+const maxEmpty = 1000
 
 func noEntries(fs *fileStats) error {
 	if fs.malformed > 0 {

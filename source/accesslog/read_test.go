@@ -374,3 +374,26 @@ func TestService(t *testing.T) {
 		}
 	}
 }
+
+// An idle proxy's log has no entries: beside logs that have some, it is a
+// notice naming the file, not an error for the whole read.
+func TestReadIdleProxy(t *testing.T) {
+	inputs := []Input{
+		{Path: "testdata/text/productpage.log", Workload: telemetry.Workload{Namespace: "shop", Name: "productpage-v1"}},
+		{Path: "testdata/bad/junk.log", Workload: telemetry.Workload{Namespace: "shop", Name: "idle-v1"}},
+	}
+	g, err := Read(context.Background(), inputs, Options{})
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if len(g.Edges) == 0 {
+		t.Error("the good file's edges are lost")
+	}
+	found := false
+	for _, n := range g.Notices {
+		found = found || strings.Contains(n, "testdata/bad/junk.log") && strings.Contains(n, "no Envoy access log entries")
+	}
+	if !found {
+		t.Errorf("no notice names the idle proxy's file: %q", g.Notices)
+	}
+}
