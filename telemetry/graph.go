@@ -16,6 +16,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -207,6 +208,12 @@ type Graph struct {
 	// Notices are things a user should know about the evidence: partial
 	// data, Prometheus warnings, lines that could not be read.
 	Notices []string `json:"notices,omitempty"`
+
+	// services caches Services, computed once: a graph is read-only once
+	// built, and analyzers read it concurrently.
+	servicesOnce sync.Once
+	services     []*ServiceTraffic
+	byService    map[string]*ServiceTraffic
 }
 
 // Window is the length of the observed window.
@@ -247,8 +254,14 @@ func (s *ServiceTraffic) SuccessRate() float64 {
 func (s *ServiceTraffic) Count(class int) float64 { return classCount(s.Codes, class) }
 
 // Services merges the edges into each destination service, sorted by
-// namespace and name.
+// namespace and name. The result is computed once and shared: callers
+// must not change it (nor the graph's edges after the first call).
 func (g *Graph) Services() []*ServiceTraffic {
+	g.servicesOnce.Do(g.mergeServices)
+	return g.services
+}
+
+func (g *Graph) mergeServices() {
 	by := map[string]*ServiceTraffic{}
 	for _, e := range g.Edges {
 		k := e.Service.String()
@@ -275,17 +288,18 @@ func (g *Graph) Services() []*ServiceTraffic {
 		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return lessService(out[i].Service, out[j].Service) })
-	return out
+	g.services, g.byService = out, map[string]*ServiceTraffic{}
+	for _, st := range out {
+		if k := st.Service.Namespace + "/" + st.Service.Name; g.byService[k] == nil {
+			g.byService[k] = st
+		}
+	}
 }
 
 // Service returns the traffic into the service namespace/name, or nil.
 func (g *Graph) Service(namespace, name string) *ServiceTraffic {
-	for _, st := range g.Services() {
-		if st.Service.Namespace == namespace && st.Service.Name == name {
-			return st
-		}
-	}
-	return nil
+	g.Services()
+	return g.byService[namespace+"/"+name]
 }
 
 func addAll[K comparable](dst, src map[K]float64) {

@@ -23,6 +23,11 @@ type chains struct {
 	tries   map[string]int      // host -> tries per call (1 + explicit attempts)
 	route   map[string]route    // host -> the retrying route that sets them
 	memo    map[string]path
+
+	// reverse views, for above
+	callers map[string][]string // host -> workloads calling it
+	serves  map[string][]string // workload -> hosts it serves
+	upMemo  map[string]int
 }
 
 // path is a chain of hops below a workload and its product of tries.
@@ -67,6 +72,17 @@ func (ix *index) chains() *chains {
 			sort.Strings(v)
 		}
 	}
+	c.callers, c.serves, c.upMemo = map[string][]string{}, map[string][]string{}, map[string]int{}
+	for w, hs := range c.calls {
+		for _, x := range hs {
+			c.callers[x] = append(c.callers[x], w)
+		}
+	}
+	for x, ws := range c.servers {
+		for _, w := range ws {
+			c.serves[w] = append(c.serves[w], x)
+		}
+	}
 	return c
 }
 
@@ -78,36 +94,53 @@ func (c *chains) triesOf(h string) int {
 }
 
 // worst returns the chain below workload w with the highest product of
-// tries. A workload already on the current chain ends it (a cycle).
+// tries. A workload already on the current chain ends it (a cycle); a
+// result cut short that way depends on the chain that led here and is not
+// remembered.
 func (c *chains) worst(w string, onPath map[string]bool) path {
+	p, _ := c.worstCut(w, onPath)
+	return p
+}
+
+func (c *chains) worstCut(w string, onPath map[string]bool) (path, bool) {
 	if p, ok := c.memo[w]; ok {
-		return p
+		return p, false
 	}
 	if onPath[w] {
-		return path{product: 1}
+		return path{product: 1}, true
 	}
 	onPath[w] = true
-	best := path{product: 1}
+	best, cut := path{product: 1}, false
 	for _, h := range c.calls[w] {
-		below := c.below(h, onPath)
+		below, bcut := c.belowCut(h, onPath)
+		cut = cut || bcut
 		if prod := c.triesOf(h) * below.product; prod > best.product {
 			best = path{hops: append([]string{h}, below.hops...), product: prod}
 		}
 	}
 	delete(onPath, w)
-	c.memo[w] = best
-	return best
+	if !cut {
+		c.memo[w] = best
+	}
+	return best, cut
 }
 
 // below returns the worst chain below the workloads serving host h.
 func (c *chains) below(h string, onPath map[string]bool) path {
-	best := path{product: 1}
+	p, _ := c.belowCut(h, onPath)
+	return p
+}
+
+func (c *chains) belowCut(h string, onPath map[string]bool) (path, bool) {
+	best, cut := path{product: 1}, false
 	for _, s := range c.servers[h] {
-		if p := c.worst(s, onPath); p.product > best.product {
+		p, pcut := c.worstCut(s, onPath)
+		cut = cut || pcut
+		if p.product > best.product {
 			best = p
 		}
 	}
-	return best
+	return best, cut
 }
 
 func runRetryAmplification(p *analysis.Pass, ix *index) {

@@ -171,41 +171,38 @@ func retryOnReason(st *telemetry.ServiceTraffic) string {
 	return b.String()
 }
 
-// above is the worst product of tries of the hops leading to a caller of h.
+// above is the worst product of tries of the hops leading to a caller of
+// h: the tries of the hosts its callers serve, and so on up. A host
+// already on the way up ends it (a cycle).
 func (c *chains) above(h string) int {
-	callers := map[string][]string{} // host -> workloads calling it
-	for w, hs := range c.calls {
-		for _, x := range hs {
-			callers[x] = append(callers[x], w)
-		}
+	return c.up(h, map[string]bool{h: true})
+}
+
+func (c *chains) up(h string, onPath map[string]bool) int {
+	if v, ok := c.upMemo[h]; ok {
+		return v
 	}
-	served := map[string][]string{} // workload -> hosts it serves
-	for x, ws := range c.servers {
-		for _, w := range ws {
-			served[w] = append(served[w], x)
-		}
-	}
-	var up func(h string, depth int, seen map[string]bool) int
-	up = func(h string, depth int, seen map[string]bool) int {
-		best := 1
-		if depth > 32 {
-			return best
-		}
-		for _, w := range callers[h] {
-			for _, x := range served[w] {
-				if seen[x] {
-					continue
-				}
-				seen[x] = true
-				if v := c.triesOf(x) * up(x, depth+1, seen); v > best {
-					best = v
-				}
-				delete(seen, x)
+	best := 1
+	cyclic := false
+	for _, w := range c.callers[h] {
+		for _, x := range c.serves[w] {
+			if onPath[x] {
+				cyclic = true
+				continue
 			}
+			onPath[x] = true
+			if v := c.triesOf(x) * c.up(x, onPath); v > best {
+				best = v
+			}
+			delete(onPath, x)
 		}
-		return best
 	}
-	return up(h, 0, map[string]bool{h: true})
+	if !cyclic {
+		// A result cut short by a cycle depends on the path that led
+		// here; only the others are kept.
+		c.upMemo[h] = best
+	}
+	return best
 }
 
 func recommendOutlier(p *analysis.Pass, ix *index, h string) {

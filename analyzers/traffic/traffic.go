@@ -43,6 +43,7 @@ type index struct {
 	snap   *mesh.Snapshot
 	g      *telemetry.Graph
 	byHost map[string]*telemetry.ServiceTraffic
+	drs    map[string][]destinationRule // by host FQDN, built on first use
 }
 
 func newIndex(p *analysis.Pass) *index {

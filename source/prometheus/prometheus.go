@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -63,31 +64,49 @@ var ErrUnavailable = errors.New("prometheus unavailable")
 
 // Read builds the traffic graph of the window from a Prometheus API.
 //
-// The requests query must succeed; the latency, TCP and profile queries
-// may fail on their own (a timeout on a large histogram), which leaves that
-// part of the graph empty and says so in its notices. Prometheus warnings
+// Its queries (see plan) run at once: Prometheus evaluates each on a core
+// of its own. The requests query must succeed; the others may fail on
+// their own (a timeout on a large histogram), which leaves that part of
+// the graph empty and says so in its notices. Prometheus warnings
 // (partial responses from a federated or remote-read setup) become
 // notices too.
 func Read(ctx context.Context, client api.Client, opts Options) (*telemetry.Graph, error) {
 	opts.defaults()
-	p := newParams(opts.Window, opts.Step, opts.Match)
 	start := opts.End.Add(-opts.Window)
 	b := telemetry.NewBuilder(start, opts.End, opts.Step)
-	r := reader{api: v1.NewAPI(client), b: b, p: p, opts: opts}
-
-	if err := r.instant(ctx, "requests", r.addRequests); err != nil {
+	r := reader{api: v1.NewAPI(client), b: b, opts: opts, start: start}
+	qs, err := plan(newParams(opts.Window, opts.Step, opts.Match))
+	if err != nil {
 		return nil, err
 	}
-	for _, q := range []struct {
-		name string
-		add  func(*model.Sample)
-	}{{"latency", r.addLatency}, {"tcp", r.addTCP}} {
-		if err := r.instant(ctx, q.name, q.add); err != nil {
-			b.Noticef("%s query failed, the graph has no %s figures: %v", q.name, q.name, err)
-		}
+	answers := make([]answer, len(qs))
+	var wg sync.WaitGroup
+	for i, q := range qs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = r.ask(ctx, q)
+		}()
 	}
-	if err := r.profile(ctx, start); err != nil {
-		b.Noticef("profile query failed, checks of errors over time are skipped: %v", err)
+	wg.Wait()
+	// The answers go into the builder in plan order, so that the graph
+	// does not depend on which query finished first.
+	failed := map[string]bool{}
+	for i, q := range qs {
+		a := answers[i]
+		b.CountQuery()
+		r.warn(q.name, a.warnings)
+		if a.err != nil {
+			if q.name == "requests" {
+				return nil, a.err
+			}
+			if !failed[q.name] {
+				failed[q.name] = true
+				b.Noticef("%s query failed, the graph has no %s figures: %v", q.name, q.name, a.err)
+			}
+			continue
+		}
+		r.add(q.name, a.value)
 	}
 	g := b.Graph(opts.Source)
 	if len(g.Edges) == 0 {
@@ -97,51 +116,50 @@ func Read(ctx context.Context, client api.Client, opts Options) (*telemetry.Grap
 }
 
 type reader struct {
-	api  v1.API
-	b    *telemetry.Builder
-	p    params
-	opts Options
+	api   v1.API
+	b     *telemetry.Builder
+	opts  Options
+	start time.Time
 }
 
-func (r *reader) instant(ctx context.Context, name string, add func(*model.Sample)) error {
-	q, err := render(name, r.p)
-	if err != nil {
-		return err
-	}
-	r.b.CountQuery()
-	t0 := time.Now()
-	v, warnings, err := r.api.Query(ctx, q, r.opts.End)
-	r.warn(name, warnings)
-	if err != nil {
-		return queryError(name, err)
-	}
-	vec, ok := v.(model.Vector)
-	if !ok {
-		return fmt.Errorf("%s query: got a %s, want a vector", name, v.Type())
-	}
-	for _, s := range vec {
-		add(s)
-	}
-	r.opts.Logger.Debug("prometheus query", "name", name, "series", len(vec), "took", time.Since(t0))
-	return nil
+// answer is what Prometheus said to one query.
+type answer struct {
+	value    model.Value
+	warnings v1.Warnings
+	err      error
 }
 
-func (r *reader) profile(ctx context.Context, start time.Time) error {
-	q, err := render("profile", r.p)
-	if err != nil {
-		return err
-	}
-	r.b.CountQuery()
+func (r *reader) ask(ctx context.Context, q query) answer {
 	t0 := time.Now()
-	v, warnings, err := r.api.QueryRange(ctx, q, v1.Range{Start: start, End: r.opts.End, Step: r.opts.Step})
-	r.warn("profile", warnings)
-	if err != nil {
-		return queryError("profile", err)
+	var a answer
+	if q.rangeQuery {
+		a.value, a.warnings, a.err = r.api.QueryRange(ctx, q.text, v1.Range{Start: r.start, End: r.opts.End, Step: r.opts.Step})
+	} else {
+		a.value, a.warnings, a.err = r.api.Query(ctx, q.text, r.opts.End)
 	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return fmt.Errorf("profile query: got a %s, want a matrix", v.Type())
+	if a.err != nil {
+		a.err = queryError(q.name, a.err)
 	}
+	r.opts.Logger.Debug("prometheus query", "name", q.name, "took", time.Since(t0), "err", a.err)
+	return a
+}
+
+// add files one answer into the builder.
+func (r *reader) add(name string, v model.Value) {
+	switch m := v.(type) {
+	case model.Vector:
+		add := map[string]func(*model.Sample){"requests": r.addRequests, "latency": r.addLatency, "tcp": r.addTCP}[name]
+		for _, s := range m {
+			add(s)
+		}
+	case model.Matrix:
+		r.addProfile(m)
+	default:
+		r.b.Noticef("%s query: Prometheus answered with a %s", name, v.Type())
+	}
+}
+
+func (r *reader) addProfile(m model.Matrix) {
 	for _, s := range m {
 		svc := r.service(s.Metric)
 		if !svc.Known() {
@@ -158,8 +176,6 @@ func (r *reader) profile(ctx context.Context, start time.Time) error {
 			}
 		}
 	}
-	r.opts.Logger.Debug("prometheus query", "name", "profile", "series", len(m), "took", time.Since(t0))
-	return nil
 }
 
 func (r *reader) warn(name string, warnings v1.Warnings) {
@@ -183,8 +199,18 @@ func (r *reader) key(m model.Metric) telemetry.Key {
 	return telemetry.Key{
 		Source:      r.workload(m["source_workload"], m["source_workload_namespace"]),
 		Service:     r.service(m),
-		Destination: r.workload(m["destination_workload"], m["destination_workload_namespace"]),
+		Destination: r.workload(m["destination_workload"], destNamespace(m)),
 	}
+}
+
+// destNamespace is the destination workload's namespace; queries that
+// leave the label out (to keep answers small) mean the service's, where a
+// Service's pods run.
+func destNamespace(m model.Metric) model.LabelValue {
+	if ns, ok := m["destination_workload_namespace"]; ok {
+		return ns
+	}
+	return m["destination_service_namespace"]
 }
 
 func (r *reader) workload(name, ns model.LabelValue) telemetry.Workload {

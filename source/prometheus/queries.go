@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
@@ -25,15 +26,19 @@ var templates = []struct{ name, text string }{
 	{"requests", `sum by (reporter, source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, request_protocol, response_code, response_flags, connection_security_policy) (increase(istio_requests_total{reporter=~"source|waypoint|destination"{{.Match}}}[{{.Window}}]))`},
 
 	// latency: the request-duration histogram of each edge over the
-	// window, its buckets summed. The reporters are reconciled in PromQL:
-	// "or" keeps an edge's source-side buckets, else its waypoint's, else
-	// its destination's, so each request is counted once. Quantiles are
-	// computed from these buckets by telemetry.Histogram.Quantile: one
-	// query gives every quantile of every edge, and of every destination
-	// (buckets add up).
-	{"latency", `sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="source"{{.Match}}}[{{.Window}}]))
-or sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="waypoint"{{.Match}}}[{{.Window}}]))
-or sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="destination"{{.Match}}}[{{.Window}}]))`},
+	// window, its buckets summed; quantiles are computed from them by
+	// telemetry.Histogram.Quantile, for every edge and (buckets add up)
+	// every destination. The server's side reports each request once
+	// (reporter="destination", or "waypoint" in ambient mode); the
+	// caller's side stands in only for destinations without a proxy
+	// (destination_workload="unknown"). "or" keeps the first of these an
+	// edge has. Reading one reporter rather than both halves the series
+	// Prometheus must decode, which dominates the cost on a large mesh.
+	// The histogram is read in shards of its bucket bounds (.Le), which
+	// Prometheus evaluates in parallel.
+	{"latency", `sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="destination",{{.Le}}{{.Match}}}[{{.Window}}]))
+or sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="waypoint",{{.Le}}{{.Match}}}[{{.Window}}]))
+or sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="source",destination_workload="unknown",{{.Le}}{{.Match}}}[{{.Window}}]))`},
 
 	// tcp: bytes and connections of each TCP edge, by reporter and
 	// security policy; the four counters in one answer, told apart by the
@@ -47,15 +52,28 @@ or label_replace(sum by (reporter, source_workload, source_workload_namespace, d
 	// profile: a range query, one point per step, of each destination
 	// service's request rate and 5xx rate, as the server saw them (the
 	// client's UO 503s are not the server's errors); the caller's side
-	// stands in for destinations without a proxy of their own.
-	{"profile", `label_replace(sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="destination"{{.Match}}}[{{.Range}}])) or sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="source"{{.Match}}}[{{.Range}}])), "series", "total", "", "")
-or label_replace(sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="destination",response_code=~"5.."{{.Match}}}[{{.Range}}])) or sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="source",response_code=~"5.."{{.Match}}}[{{.Range}}])), "series", "errors", "", "")`},
+	// stands in only for destinations without a proxy
+	// (destination_workload="unknown"), so that each request series is
+	// read once.
+	{"profile", `label_replace(sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter=~"destination|waypoint"{{.Match}}}[{{.Range}}])) or sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="source",destination_workload="unknown"{{.Match}}}[{{.Range}}])), "series", "total", "", "")
+or label_replace(sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter=~"destination|waypoint",response_code=~"5.."{{.Match}}}[{{.Range}}])) or sum by (destination_service_name, destination_service_namespace) (rate(istio_requests_total{reporter="source",destination_workload="unknown",response_code=~"5.."{{.Match}}}[{{.Range}}])), "series", "errors", "", "")`},
 }
 
 // params fill the templates.
 type params struct {
 	Window, Step, Range string
 	Match               string
+	// Le selects one shard of the histogram's buckets (latency only).
+	Le string
+}
+
+// latencyShards split the histogram's buckets into two queries of about
+// equal size for Istio's default bounds; the second takes every other
+// bound, so custom bounds (sidecar.istio.io/statsHistogramBuckets) are
+// read too.
+var latencyShards = []string{
+	`le=~"0.5|1|5|10|25|50|100|250|500|1000"`,
+	`le!~"0.5|1|5|10|25|50|100|250|500|1000"`,
 }
 
 func newParams(window, step time.Duration, match string) params {
@@ -90,6 +108,33 @@ func render(name string, p params) (string, error) {
 		return "", fmt.Errorf("render query %s: %w", name, err)
 	}
 	return b.String(), nil
+}
+
+// query is one request of a plan.
+type query struct {
+	name, text string
+	rangeQuery bool
+}
+
+// plan renders the queries that build a graph: five whatever the mesh's
+// size (requests, two latency shards, TCP, profile).
+func plan(p params) ([]query, error) {
+	var qs []query
+	var errs []error
+	add := func(name string, p params, rangeQuery bool) {
+		text, err := render(name, p)
+		errs = append(errs, err)
+		qs = append(qs, query{name: name, text: text, rangeQuery: rangeQuery})
+	}
+	add("requests", p, false)
+	for _, le := range latencyShards {
+		sp := p
+		sp.Le = le
+		add("latency", sp, false)
+	}
+	add("tcp", p, false)
+	add("profile", p, true)
+	return qs, errors.Join(errs...)
 }
 
 // promDuration writes d as PromQL does: the largest units that divide it
