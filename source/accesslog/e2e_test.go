@@ -3,17 +3,11 @@ package accesslog_test
 import (
 	"context"
 	"math"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/meshpilot/meshpilot/analysis"
-	"github.com/meshpilot/meshpilot/analyzers"
-	"github.com/meshpilot/meshpilot/crd"
-	"github.com/meshpilot/meshpilot/mesh"
+	"github.com/meshpilot/meshpilot/internal/traffictest"
 	"github.com/meshpilot/meshpilot/source/accesslog"
-	"github.com/meshpilot/meshpilot/source/files"
 	synth "github.com/meshpilot/meshpilot/synth/traffic"
 	"github.com/meshpilot/meshpilot/telemetry"
 )
@@ -64,7 +58,7 @@ func TestAgainstTruth(t *testing.T) {
 	}
 
 	checkGraph(t, m, g, opts)
-	checkFindings(t, m, analyze(t, m, g))
+	traffictest.CheckFindings(t, m, traffictest.Analyze(t, m, g))
 }
 
 func checkGraph(t testing.TB, m *synth.Mesh, g *telemetry.Graph, opts synth.AccessLogOptions) {
@@ -98,59 +92,4 @@ func checkGraph(t testing.TB, m *synth.Mesh, g *telemetry.Graph, opts synth.Acce
 			t.Errorf("%s: p99 %.1fms, truth %.1fms (±10%%)", s.Ref(), est, truth)
 		}
 	}
-}
-
-func analyze(t testing.TB, m *synth.Mesh, g *telemetry.Graph) []analysis.Finding {
-	t.Helper()
-	schemas, err := crd.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := files.LoadBytes(context.Background(), []files.Named{{Name: "synth.yaml", Data: m.YAML}}, files.Options{Schemas: schemas})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range res.Problems {
-		t.Errorf("synthetic YAML: %v", p)
-	}
-	var traffic []string
-	for _, a := range analyzers.All() {
-		if a.Telemetry {
-			traffic = append(traffic, a.Name)
-		}
-	}
-	sel, err := analysis.Select(analyzers.All(), traffic, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := analysis.Run(context.Background(), res.Snapshot(mesh.Options{}), sel, analysis.Options{Telemetry: g})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fs
-}
-
-func checkFindings(t testing.TB, m *synth.Mesh, fs []analysis.Finding) {
-	t.Helper()
-	var got []string
-	for _, f := range fs {
-		if strings.HasPrefix(f.Code, "MP60") {
-			got = append(got, f.Code+" "+f.Resource)
-		}
-		if f.Code == analysis.InternalError.ID {
-			t.Errorf("analyzer broke: %s", f.Message)
-		}
-	}
-	sort.Strings(got)
-	want := append([]string(nil), m.Truth...)
-	sort.Strings(want)
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("traffic findings differ from the planted defects\n got: %v\nwant: %v", got, want)
-	}
-	for _, f := range fs {
-		if strings.HasPrefix(f.Code, "MP60") {
-			t.Logf("%s %s: %s", f.Code, f.Resource, f.Message)
-		}
-	}
-	t.Logf("%d planted defects, %d traffic findings", len(want), len(got))
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/meshpilot/meshpilot/internal/promenv"
+	"github.com/meshpilot/meshpilot/internal/traffictest"
 	"github.com/meshpilot/meshpilot/source/prometheus"
 	synth "github.com/meshpilot/meshpilot/synth/traffic"
 )
@@ -34,7 +36,14 @@ func BenchmarkGraph10k(b *testing.B) {
 	if os.Getenv("MESHPILOT_PROM_BIG") == "" {
 		b.Skip("SKIPPED: set MESHPILOT_PROM_BIG=1 (needs ~25 GB of disk and ~8 minutes the first time)")
 	}
-	opts := synth.Options{Services: 10000, PerNamespace: 50, Seed: 10000, End: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Window: time.Hour, Scrape: 5 * time.Minute}
+	end := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	if os.Getenv("MESHPILOT_PROM_BIG_ONE_BLOCK") != "" {
+		// The window inside one of the TSDB's 2h blocks: ending at 12:00
+		// puts the last sample in the next block, and Prometheus looks
+		// every series up in both.
+		end = end.Add(-10 * time.Minute)
+	}
+	opts := synth.Options{Services: 10000, PerNamespace: 50, Seed: 10000, End: end, Window: time.Hour, Scrape: 5 * time.Minute}
 	m, err := synth.Generate(opts)
 	if err != nil {
 		b.Fatal(err)
@@ -62,8 +71,11 @@ func BenchmarkGraph10k(b *testing.B) {
 			}
 		}()
 		t0 := time.Now()
-		g, err := prometheus.Read(context.Background(), client, prometheus.Options{End: m.End, Window: m.End.Sub(m.Start), Step: 5 * time.Minute})
+		var log strings.Builder
+		logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		g, err := prometheus.Read(context.Background(), client, prometheus.Options{End: m.End, Window: m.End.Sub(m.Start), Step: 5 * time.Minute, Logger: logger})
 		took := time.Since(t0)
+		b.Logf("per query:\n%s", log.String())
 		close(done)
 		if err != nil {
 			b.Fatal(err)
@@ -90,10 +102,10 @@ func BenchmarkGraph10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	t0 := time.Now()
-	findings := analyze(b, m, g)
+	findings := traffictest.Analyze(b, m, g)
 	b.Logf("loaded and analyzed the mesh with its traffic in %s", time.Since(t0).Round(time.Millisecond))
 	checkGraph(b, m, g)
-	checkFindings(b, m, findings)
+	traffictest.CheckFindings(b, m, findings)
 }
 
 // cachedPrometheus serves the mesh's series from a TSDB kept between runs.
