@@ -77,10 +77,12 @@ var latencyShards = []string{
 }
 
 func newParams(window, step time.Duration, match string) params {
-	rng := step
+	// rate needs two samples in its range. Prometheus 3 ranges are open
+	// on the left, so a range of one step holds a single sample when the
+	// scrape interval is the step; two steps hold two whenever the scrape
+	// interval is at most the step (and at least 2m: a 30s–1m scrape).
+	rng := 2 * step
 	if rng < 2*time.Minute {
-		// rate needs two samples in its range: two scrapes at Prometheus'
-		// usual 30s–1m interval.
 		rng = 2 * time.Minute
 	}
 	if match = strings.TrimSpace(match); match != "" && !strings.HasPrefix(match, ",") {
