@@ -19,7 +19,7 @@ import (
 	"github.com/meshpilot/meshpilot/crd"
 	"github.com/meshpilot/meshpilot/mesh"
 	"github.com/meshpilot/meshpilot/source/files"
-	"github.com/meshpilot/meshpilot/telemetry/telemetrytest"
+	"github.com/meshpilot/meshpilot/telemetry/fixture"
 )
 
 // loadSchemas builds the CRD validators once per test binary: each kind's
@@ -30,7 +30,7 @@ var wantRe = regexp.MustCompile(`#\s*want((?:\s+"[^"]+")+)`)
 var quoted = regexp.MustCompile(`"([^"]+)"`)
 
 // TrafficSuffix names the traffic fixture of a testdata file (X.yaml's is
-// X.traffic.yaml; see telemetrytest), which the analyzers marked Telemetry
+// X.traffic.yaml; see telemetry/fixture), which the analyzers marked Telemetry
 // check against.
 const TrafficSuffix = ".traffic.yaml"
 
@@ -131,7 +131,7 @@ func analyze(t *testing.T, file string, a *analysis.Analyzer) []analysis.Finding
 	}
 	var opts analysis.Options
 	if tf := strings.TrimSuffix(file, ".yaml") + TrafficSuffix; fileExists(tf) {
-		if opts.Telemetry, err = telemetrytest.Load(tf); err != nil {
+		if opts.Telemetry, err = fixture.Load(tf); err != nil {
 			t.Fatalf("traffic fixture: %v", err)
 		}
 	} else if a.Telemetry {
