@@ -69,8 +69,8 @@ func (f *trafficFlags) check() error {
 	if f.promURL == "" && (f.promTokenFile != "" || f.promUser != "" || f.promPasswordFile != "" || f.promCAFile != "" || f.promMatch != "" || f.promInsecure) {
 		return errors.New("--prometheus-token-file, --prometheus-user, --prometheus-password-file, --prometheus-ca-file, --prometheus-match and --prometheus-insecure-skip-tls-verify need --prometheus-url")
 	}
-	if _, err := telemetry.ParseDuration(f.window); err != nil {
-		return fmt.Errorf("--window: %w", err)
+	if _, err := f.windowDuration(); err != nil {
+		return err
 	}
 	if f.resolution != "" {
 		if _, err := telemetry.ParseDuration(f.resolution); err != nil {
@@ -83,6 +83,18 @@ func (f *trafficFlags) check() error {
 		}
 	}
 	return nil
+}
+
+// windowDuration is --window, 1d when the command has no such flag.
+func (f *trafficFlags) windowDuration() (time.Duration, error) {
+	if f.window == "" {
+		return 24 * time.Hour, nil
+	}
+	d, err := telemetry.ParseDuration(f.window)
+	if err != nil {
+		return 0, fmt.Errorf("--window: %w", err)
+	}
+	return d, nil
 }
 
 // promConfig builds the Prometheus client configuration, secrets from
@@ -121,7 +133,7 @@ func (f *trafficFlags) read(ctx context.Context, s streams, snap *mesh.Snapshot,
 	if !f.enabled() {
 		return nil, nil
 	}
-	win, _ := telemetry.ParseDuration(f.window)
+	win, _ := f.windowDuration()
 	var step time.Duration
 	if f.resolution != "" {
 		step, _ = telemetry.ParseDuration(f.resolution)
@@ -372,7 +384,7 @@ func rancherTraffic(ctx context.Context, s streams, lf *liveFlags, tf *trafficFl
 		if err != nil {
 			return nil, &exitError{code: exitInput, err: err}
 		}
-		win, _ := telemetry.ParseDuration(tf.window)
+		win, _ := tf.windowDuration()
 		var step time.Duration
 		if tf.resolution != "" {
 			step, _ = telemetry.ParseDuration(tf.resolution)
