@@ -266,8 +266,8 @@ func runErrorSpikes(p *analysis.Pass, ix *index) {
 			continue
 		}
 		p.Report(analysis.NewFinding(codes.ErrorSpikesWithoutOutlierDetection, target, fmt.Sprintf(
-			"the 5xx ratio of %s spiked to %s (%d of %d steps at 10%% or more, against a median of %s) over %s, and %s: one bad endpoint's errors reach every caller",
-			h, pct(shape.peak), shape.spikes, shape.steps, pct(shape.median), window(ix.g.Window()), what)))
+			"the 5xx ratio of %s spiked to %s (%d of %d steps at 10%% or more, against a baseline of %s) over %s, and %s: one bad endpoint's errors reach every caller",
+			h, pct(shape.peak), shape.spikes, shape.steps, pct(shape.base), window(ix.g.Window()), what)))
 	}
 }
 

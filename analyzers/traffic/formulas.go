@@ -96,11 +96,11 @@ func recommendedRetries(timeout time.Duration, p90 float64, others int) (int, ti
 // profile that had traffic.
 type errorShape struct {
 	steps   int     // steps with traffic
-	median  float64 // median 5xx ratio
+	base    float64 // baseline: the 25th percentile of the step ratios
 	present float64 // share of steps with a 5xx ratio of at least half the overall
 	cv      float64 // coefficient of variation of the step ratios
 	peak    float64 // highest step ratio
-	spikes  int     // steps at ≥10% and ≥ 5 × median
+	spikes  int     // steps at ≥10% and ≥ 5 × base
 }
 
 func shapeOf(p *telemetry.Profile, overall float64) errorShape {
@@ -114,7 +114,11 @@ func shapeOf(p *telemetry.Profile, overall float64) errorShape {
 	}
 	sorted := append([]float64(nil), rs...)
 	sort.Float64s(sorted)
-	s.median = sorted[len(sorted)/2]
+	// The baseline is a low quantile rather than the median: profile
+	// steps overlap (see source/prometheus), so a burst raises two or
+	// three of them, and a few bursts in a short window would raise the
+	// median itself.
+	s.base = sorted[len(sorted)/4]
 	s.peak = sorted[len(sorted)-1]
 	var sum, sq float64
 	for _, r := range rs {
@@ -123,7 +127,7 @@ func shapeOf(p *telemetry.Profile, overall float64) errorShape {
 		if r >= overall/2 {
 			s.present++
 		}
-		if r >= 0.10 && r >= 5*s.median {
+		if r >= 0.10 && r >= 5*s.base {
 			s.spikes++
 		}
 	}
@@ -145,7 +149,8 @@ func deterministic(overall float64, s errorShape) bool {
 	return overall >= 0.05 && s.present >= 0.8 && s.cv <= 0.5
 }
 
-// spiky: at least one step at ≥10% 5xx and ≥ 5 × the median step.
+// spiky: at least one step at ≥10% 5xx and ≥ 5 × the baseline (the 25th
+// percentile of the steps).
 func spiky(s errorShape) bool { return s.steps >= 4 && s.spikes > 0 }
 
 // consecutive5xx is the smallest k ≥ 3 with n × p^k < 0.01 (n requests per

@@ -228,7 +228,7 @@ func recommendOutlier(p *analysis.Pass, ix *index, h string) {
 	}
 	overall := serverErrors(st)
 	shape := shapeOf(st.Profile, overall)
-	base := shape.median
+	base := shape.base
 	if shape.steps == 0 {
 		base = overall
 	}
