@@ -18,11 +18,11 @@ import (
 
 func newAnalyzer(name, doc string, code *analysis.Code, run func(*analysis.Pass, *index)) *analysis.Analyzer {
 	return &analysis.Analyzer{Name: name, Doc: doc, Codes: []*analysis.Code{code}, Telemetry: true,
+		Requires: []*analysis.Analyzer{Index},
 		Run: func(p *analysis.Pass) (any, error) {
-			if p.Telemetry == nil {
-				return nil, nil
+			if ix := indexOf(p); ix != nil {
+				run(p, ix)
 			}
-			run(p, newIndex(p))
 			return nil, nil
 		}}
 }

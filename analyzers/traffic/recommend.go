@@ -23,11 +23,12 @@ var Recommend = &analysis.Analyzer{
 		"the formulas are on each code (meshpilot explain MP6101).",
 	Codes:     []*analysis.Code{codes.RecommendedTimeout, codes.RecommendedRetries, codes.RecommendedOutlierDetection, codes.RecommendedConnectionPool},
 	Telemetry: true,
+	Requires:  []*analysis.Analyzer{Index},
 	Run: func(p *analysis.Pass) (any, error) {
-		if p.Telemetry == nil {
+		ix := indexOf(p)
+		if ix == nil {
 			return nil, nil
 		}
-		ix := newIndex(p)
 		c := ix.chains()
 		for _, rt := range ix.routes() {
 			recommendRoute(p, ix, c, rt)

@@ -38,23 +38,56 @@ const (
 	maxAmplification = 10
 )
 
-// index joins the traffic graph to the mesh's objects.
+// Index joins the traffic graph to the mesh's objects once per run for
+// the analyzers of this package, which require it: traffic by host, the
+// forwarding routes and the DestinationRules by host. It reports nothing,
+// and is not in Analyzers: it runs when a check requires it.
+var Index = &analysis.Analyzer{
+	Name:      "traffic.Index",
+	Doc:       "traffic joined to the mesh\n\nIndexes observed traffic by host, and routes and DestinationRules by destination, for the traffic checks.",
+	Telemetry: true,
+	Run: func(p *analysis.Pass) (any, error) {
+		if p.Telemetry == nil {
+			return nil, nil
+		}
+		return buildIndex(p.Snapshot, p.Telemetry), nil
+	},
+}
+
+// index joins the traffic graph to the mesh's objects. Built once by
+// Index, it is read by analyzers running at once: nothing in it changes
+// after buildIndex.
 type index struct {
 	snap   *mesh.Snapshot
 	g      *telemetry.Graph
 	byHost map[string]*telemetry.ServiceTraffic
-	drs    map[string][]destinationRule // by host FQDN, built on first use
+	rts    []route
+	drs    map[string][]destinationRule // by host FQDN
 }
 
-func newIndex(p *analysis.Pass) *index {
-	ix := &index{snap: p.Snapshot, g: p.Telemetry, byHost: map[string]*telemetry.ServiceTraffic{}}
-	if p.Telemetry == nil {
-		return ix
-	}
-	for _, st := range p.Telemetry.Services() {
+func buildIndex(snap *mesh.Snapshot, g *telemetry.Graph) *index {
+	ix := &index{snap: snap, g: g, byHost: map[string]*telemetry.ServiceTraffic{}, drs: map[string][]destinationRule{}}
+	for _, st := range g.Services() {
 		ix.byHost[ix.fqdn(st.Service)] = st
 	}
+	ix.rts = ix.listRoutes()
+	for _, dr := range mesh.ListOf[*networking.DestinationRule](snap, mesh.DestinationRule) {
+		h := snap.FQDN(dr.Spec.GetHost(), dr.Obj.Namespace())
+		ix.drs[h] = append(ix.drs[h], dr)
+	}
 	return ix
+}
+
+// indexOf returns the run's index as seen by pass p: lookups go through
+// p's own snapshot, so that each analyzer's reads are its own.
+func indexOf(p *analysis.Pass) *index {
+	shared, ok := p.ResultOf[Index].(*index)
+	if !ok || shared == nil {
+		return nil
+	}
+	ix := *shared
+	ix.snap = p.Snapshot
+	return &ix
 }
 
 // fqdn is the host a telemetry service stands for.
@@ -90,7 +123,9 @@ func (rt route) label() string {
 }
 
 // routes lists every forwarding HTTP route of every VirtualService.
-func (ix *index) routes() []route {
+func (ix *index) routes() []route { return ix.rts }
+
+func (ix *index) listRoutes() []route {
 	var out []route
 	for _, vs := range mesh.ListOf[*networking.VirtualService](ix.snap, mesh.VirtualService) {
 		for i, r := range vs.Spec.GetHttp() {
@@ -117,15 +152,7 @@ func (ix *index) routes() []route {
 }
 
 // destinationRules returns the DestinationRules whose host is fqdn.
-func (ix *index) destinationRules(fqdn string) []destinationRule {
-	var out []destinationRule
-	for _, dr := range mesh.ListOf[*networking.DestinationRule](ix.snap, mesh.DestinationRule) {
-		if ix.snap.FQDN(dr.Spec.GetHost(), dr.Obj.Namespace()) == fqdn {
-			out = append(out, dr)
-		}
-	}
-	return out
-}
+func (ix *index) destinationRules(fqdn string) []destinationRule { return ix.drs[fqdn] }
 
 // service returns the Kubernetes Service (or ServiceEntry) behind a host.
 func (ix *index) service(fqdn string) *mesh.Object {
