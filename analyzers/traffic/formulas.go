@@ -96,7 +96,7 @@ func recommendedRetries(timeout time.Duration, p90 float64, others int) (int, ti
 // profile that had traffic.
 type errorShape struct {
 	steps   int     // steps with traffic
-	base    float64 // baseline: the 25th percentile of the step ratios
+	base    float64 // baseline: the 10th percentile of the step ratios
 	present float64 // share of steps with a 5xx ratio of at least half the overall
 	cv      float64 // coefficient of variation of the step ratios
 	peak    float64 // highest step ratio
@@ -115,10 +115,10 @@ func shapeOf(p *telemetry.Profile, overall float64) errorShape {
 	sorted := append([]float64(nil), rs...)
 	sort.Float64s(sorted)
 	// The baseline is a low quantile rather than the median: profile
-	// steps overlap (see source/prometheus), so a burst raises two or
-	// three of them, and a few bursts in a short window would raise the
-	// median itself.
-	s.base = sorted[len(sorted)/4]
+	// steps overlap (two-step ranges, see source/prometheus), so a burst
+	// raises two or three of them, and three bursts in an hour of twelve
+	// steps raise most of them.
+	s.base = sorted[len(sorted)/10]
 	s.peak = sorted[len(sorted)-1]
 	var sum, sq float64
 	for _, r := range rs {
@@ -149,7 +149,7 @@ func deterministic(overall float64, s errorShape) bool {
 	return overall >= 0.05 && s.present >= 0.8 && s.cv <= 0.5
 }
 
-// spiky: at least one step at ≥10% 5xx and ≥ 5 × the baseline (the 25th
+// spiky: at least one step at ≥10% 5xx and ≥ 5 × the baseline (the 10th
 // percentile of the steps).
 func spiky(s errorShape) bool { return s.steps >= 4 && s.spikes > 0 }
 
