@@ -97,6 +97,16 @@ func (f *trafficFlags) windowDuration() (time.Duration, error) {
 	return d, nil
 }
 
+// windowStep gives --window and --resolution (0: the source's default),
+// already checked by check.
+func (f *trafficFlags) windowStep() (window, step time.Duration) {
+	window, _ = f.windowDuration()
+	if f.resolution != "" {
+		step, _ = telemetry.ParseDuration(f.resolution)
+	}
+	return window, step
+}
+
 // promConfig builds the Prometheus client configuration, secrets from
 // files or the environment.
 func (f *trafficFlags) promConfig() (prometheus.Config, error) {
@@ -133,11 +143,7 @@ func (f *trafficFlags) read(ctx context.Context, s streams, snap *mesh.Snapshot,
 	if !f.enabled() {
 		return nil, nil
 	}
-	win, _ := f.windowDuration()
-	var step time.Duration
-	if f.resolution != "" {
-		step, _ = telemetry.ParseDuration(f.resolution)
-	}
+	win, step := f.windowStep()
 	var g *telemetry.Graph
 	var err error
 	switch {
@@ -384,11 +390,7 @@ func rancherTraffic(ctx context.Context, s streams, lf *liveFlags, tf *trafficFl
 		if err != nil {
 			return nil, &exitError{code: exitInput, err: err}
 		}
-		win, _ := tf.windowDuration()
-		var step time.Duration
-		if tf.resolution != "" {
-			step, _ = telemetry.ParseDuration(tf.resolution)
-		}
+		win, step := tf.windowStep()
 		g, err := prometheus.Read(ctx, client, prometheus.Options{Window: win, Step: step, Cluster: c.Name, Source: "rancher-monitoring of " + c.Name})
 		if err != nil {
 			why := err.Error()
