@@ -235,24 +235,37 @@ func analyzeKube(ctx context.Context, s streams, lf *liveFlags, tf *trafficFlags
 
 // readRancherToken reads the Rancher token from its file or the environment.
 func readRancherToken(lf *liveFlags) (string, error) {
-	token := os.Getenv(rancherTokenEnv)
-	if lf.rancherTokenFile != "" {
-		if token != "" {
-			return "", fmt.Errorf("both $%s and --rancher-token-file are set: use one", rancherTokenEnv)
-		}
-		b, err := os.ReadFile(lf.rancherTokenFile)
-		if err != nil {
-			return "", fmt.Errorf("--rancher-token-file: %w", err)
-		}
-		token = strings.TrimSpace(string(b))
-		if token == "" {
-			return "", fmt.Errorf("--rancher-token-file %s is empty", lf.rancherTokenFile)
-		}
+	token, err := readSecret("rancher-token-file", lf.rancherTokenFile, rancherTokenEnv)
+	if err != nil {
+		return "", err
 	}
 	if token == "" {
 		return "", fmt.Errorf("no Rancher token: set $%s or --rancher-token-file (a flag value would show in process listings)", rancherTokenEnv)
 	}
 	return token, nil
+}
+
+// readSecret reads a secret from the file a --flag names or from an
+// environment variable — never from a flag's value, which process listings
+// and shell history show. Both set is an error, as is an empty file; neither
+// gives "".
+func readSecret(flag, file, env string) (string, error) {
+	fromEnv := os.Getenv(env)
+	if file == "" {
+		return fromEnv, nil
+	}
+	if fromEnv != "" {
+		return "", fmt.Errorf("both $%s and --%s are set: use one", env, flag)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--%s: %w", flag, err)
+	}
+	secret := strings.TrimSpace(string(b))
+	if secret == "" {
+		return "", fmt.Errorf("--%s %s is empty", flag, file)
+	}
+	return secret, nil
 }
 
 // rancherClient builds a client from the flags and the token's source.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -111,25 +110,12 @@ func (f *trafficFlags) windowStep() (window, step time.Duration) {
 // files or the environment.
 func (f *trafficFlags) promConfig() (prometheus.Config, error) {
 	c := prometheus.Config{URL: f.promURL, Username: f.promUser, CAFile: f.promCAFile, InsecureSkipVerify: f.promInsecure}
-	secret := func(file, env, what string) (string, error) {
-		if file != "" && os.Getenv(env) != "" {
-			return "", fmt.Errorf("%s given both in a file and in $%s: give one", what, env)
-		}
-		if file == "" {
-			return os.Getenv(env), nil
-		}
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", what, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
 	var err error
-	if c.BearerToken, err = secret(f.promTokenFile, envPromToken, "prometheus token"); err != nil {
+	if c.BearerToken, err = readSecret("prometheus-token-file", f.promTokenFile, envPromToken); err != nil {
 		return c, err
 	}
 	if f.promUser != "" {
-		if c.Password, err = secret(f.promPasswordFile, envPromPassword, "prometheus password"); err != nil {
+		if c.Password, err = readSecret("prometheus-password-file", f.promPasswordFile, envPromPassword); err != nil {
 			return c, err
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net"
+	"os"
 	"strings"
 	"testing"
 )
@@ -122,5 +123,23 @@ func TestRecommendGuardrails(t *testing.T) {
 		if got, ok := fixes[k]; !ok || got != want {
 			t.Errorf("%s: %d fixes (reported: %v), want %d", k, got, ok, want)
 		}
+	}
+}
+
+// Prometheus secrets come from a file or the environment, never both, and
+// an empty file is an error rather than no authentication.
+func TestPrometheusSecrets(t *testing.T) {
+	empty := t.TempDir() + "/token"
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "", "analyze", "--demo", "--prometheus-url", "http://127.0.0.1:9", "--prometheus-token-file", empty)
+	if code != exitInput || !strings.Contains(errOut, "--prometheus-token-file "+empty+" is empty") {
+		t.Errorf("empty token file: exit %d, %q", code, errOut)
+	}
+	t.Setenv(envPromToken, "s3cret")
+	code, _, errOut = runCLI(t, "", "analyze", "--demo", "--prometheus-url", "http://127.0.0.1:9", "--prometheus-token-file", empty)
+	if code != exitInput || !strings.Contains(errOut, "both $"+envPromToken+" and --prometheus-token-file are set") {
+		t.Errorf("token in both places: exit %d, %q", code, errOut)
 	}
 }
