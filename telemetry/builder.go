@@ -105,7 +105,7 @@ func inc[K comparable](m *map[K]float64, k K, n float64) {
 // Profile returns the profile of destination service s, created with the
 // builder's window and step on first use.
 func (b *Builder) Profile(s Service) *Profile {
-	k := s.String()
+	k := s.ID()
 	p := b.profiles[k]
 	if p == nil {
 		n := 0

@@ -56,6 +56,16 @@ type Service struct {
 // Known reports whether s names a service.
 func (s Service) Known() bool { return s.Name != "" && s.Name != Unknown }
 
+// ID identifies s within a graph: its namespace and name, qualified by
+// its cluster when it has one, so that the same service in two clusters
+// stays two services (as Kiali shows them). Graph.Profiles is keyed by it.
+func (s Service) ID() string {
+	if s.Cluster == "" {
+		return s.String()
+	}
+	return s.Cluster + "/" + s.String()
+}
+
 func (s Service) String() string {
 	if s.Namespace == "" {
 		return s.Name
@@ -201,7 +211,7 @@ type Graph struct {
 	// Step is the resolution of the profiles.
 	Step  Duration `json:"step"`
 	Edges []*Edge  `json:"edges"`
-	// Profiles of destination services, by Service.String().
+	// Profiles of destination services, by Service.ID().
 	Profiles map[string]*Profile `json:"profiles,omitempty"`
 	// Queries is the number of queries the source made.
 	Queries int `json:"queries"`
@@ -228,18 +238,39 @@ func (g *Graph) Rate(count float64) float64 {
 	return count / s
 }
 
+// Totals are the figures of several edges added up: buckets, codes and
+// counts all add.
+type Totals struct {
+	Requests  float64
+	Codes     map[int]float64
+	Flags     map[string]float64
+	Security  map[string]float64
+	Protocols map[string]float64
+	Latency   Histogram
+	TCP       TCP
+}
+
+// Add adds an edge's figures.
+func (t *Totals) Add(e *Edge) {
+	t.Requests += e.Requests
+	t.Codes = addAll(t.Codes, e.Codes)
+	t.Flags = addAll(t.Flags, e.Flags)
+	t.Security = addAll(t.Security, e.Security)
+	t.Protocols = addAll(t.Protocols, e.Protocols)
+	t.Latency = t.Latency.Merge(e.Latency)
+	t.TCP.BytesSent += e.TCP.BytesSent
+	t.TCP.BytesReceived += e.TCP.BytesReceived
+	t.TCP.ConnectionsOpened += e.TCP.ConnectionsOpened
+	t.TCP.ConnectionsClosed += e.TCP.ConnectionsClosed
+}
+
 // ServiceTraffic is everything observed into one destination service: its
-// incoming edges merged.
+// incoming edges added up.
 type ServiceTraffic struct {
-	Service  Service
-	Edges    []*Edge // incoming, sorted by Key
-	Requests float64
-	Codes    map[int]float64
-	Flags    map[string]float64
-	Security map[string]float64
-	Latency  Histogram
-	TCP      TCP
-	Profile  *Profile // nil when the source gave none
+	Service Service
+	Edges   []*Edge // incoming, sorted by Key
+	Totals
+	Profile *Profile // nil when the source gave none
 }
 
 // SuccessRate is as for Edge.
@@ -253,8 +284,8 @@ func (s *ServiceTraffic) SuccessRate() float64 {
 // Count sums codes of a class (4, 5).
 func (s *ServiceTraffic) Count(class int) float64 { return classCount(s.Codes, class) }
 
-// Services merges the edges into each destination service, sorted by
-// namespace and name. The result is computed once and shared: callers
+// Services merges the edges into each destination service (of each
+// cluster: see Service.ID), sorted by cluster, namespace and name. The result is computed once and shared: callers
 // must not change it (nor the graph's edges after the first call).
 func (g *Graph) Services() []*ServiceTraffic {
 	g.servicesOnce.Do(g.mergeServices)
@@ -264,23 +295,17 @@ func (g *Graph) Services() []*ServiceTraffic {
 func (g *Graph) mergeServices() {
 	by := map[string]*ServiceTraffic{}
 	for _, e := range g.Edges {
-		k := e.Service.String()
+		k := e.Service.ID()
 		st := by[k]
 		if st == nil {
-			st = &ServiceTraffic{Service: e.Service, Codes: map[int]float64{}, Flags: map[string]float64{}, Security: map[string]float64{}}
-			st.Profile = g.Profiles[k]
+			st = &ServiceTraffic{Service: e.Service, Profile: g.Profiles[k]}
 			by[k] = st
 		}
+		if st.Service.Host == "" {
+			st.Service.Host = e.Service.Host
+		}
 		st.Edges = append(st.Edges, e)
-		st.Requests += e.Requests
-		addAll(st.Codes, e.Codes)
-		addAll(st.Flags, e.Flags)
-		addAll(st.Security, e.Security)
-		st.Latency = st.Latency.Merge(e.Latency)
-		st.TCP.BytesSent += e.TCP.BytesSent
-		st.TCP.BytesReceived += e.TCP.BytesReceived
-		st.TCP.ConnectionsOpened += e.TCP.ConnectionsOpened
-		st.TCP.ConnectionsClosed += e.TCP.ConnectionsClosed
+		st.Add(e)
 	}
 	out := make([]*ServiceTraffic, 0, len(by))
 	for _, st := range by {
@@ -296,16 +321,23 @@ func (g *Graph) mergeServices() {
 	}
 }
 
-// Service returns the traffic into the service namespace/name, or nil.
+// Service returns the traffic into the service namespace/name (of the
+// first cluster that has one), or nil.
 func (g *Graph) Service(namespace, name string) *ServiceTraffic {
 	g.Services()
 	return g.byService[namespace+"/"+name]
 }
 
-func addAll[K comparable](dst, src map[K]float64) {
+// addAll adds src into dst, allocating dst only when there is something
+// to add.
+func addAll[K comparable](dst, src map[K]float64) map[K]float64 {
+	if len(src) > 0 && dst == nil {
+		dst = map[K]float64{}
+	}
 	for k, v := range src {
 		dst[k] += v
 	}
+	return dst
 }
 
 func lessService(a, b Service) bool {

@@ -134,8 +134,8 @@ func edgeDoc(g *telemetry.Graph, opts Options, e *telemetry.Edge) jsonEdge {
 		Reporter:    e.Reporter,
 		Protocol:    t.protocol(),
 		jsonFigures: figures(g, &t),
-		Flags:       nums(t.flags),
-		Security:    nums(t.security),
+		Flags:       nums(t.Flags),
+		Security:    nums(t.Security),
 	}
 	if e.Destination.Known() {
 		d := workloadRef(e.Destination, opts)
@@ -146,14 +146,14 @@ func edgeDoc(g *telemetry.Graph, opts Options, e *telemetry.Edge) jsonEdge {
 
 func figures(g *telemetry.Graph, t *traffic) jsonFigures {
 	f := jsonFigures{
-		Requests:          num(t.requests),
-		RequestsPerSecond: num(g.Rate(t.requests)),
+		Requests:          num(t.Requests),
+		RequestsPerSecond: num(g.Rate(t.Requests)),
 		SuccessRate:       opt(t.success()),
 		Rate4xx:           opt(t.share(4)),
 		Rate5xx:           opt(t.share(5)),
 		MTLSShare:         opt(t.mtls()),
 	}
-	if t.latency.Count() > 0 {
+	if t.Latency.Count() > 0 {
 		l := &jsonLatency{}
 		for _, q := range []struct {
 			name string
@@ -170,10 +170,10 @@ func figures(g *telemetry.Graph, t *traffic) jsonFigures {
 	}
 	if t.hasTCP() {
 		f.TCP = &jsonTCP{
-			SentBytesPerSecond:         num(g.Rate(t.tcp.BytesSent)),
-			ReceivedBytesPerSecond:     num(g.Rate(t.tcp.BytesReceived)),
-			ConnectionsOpenedPerSecond: num(g.Rate(t.tcp.ConnectionsOpened)),
-			ConnectionsClosedPerSecond: num(g.Rate(t.tcp.ConnectionsClosed)),
+			SentBytesPerSecond:         num(g.Rate(t.TCP.BytesSent)),
+			ReceivedBytesPerSecond:     num(g.Rate(t.TCP.BytesReceived)),
+			ConnectionsOpenedPerSecond: num(g.Rate(t.TCP.ConnectionsOpened)),
+			ConnectionsClosedPerSecond: num(g.Rate(t.TCP.ConnectionsClosed)),
 		}
 	}
 	return f

@@ -51,51 +51,23 @@ const (
 )
 
 // traffic is the sum of some edges' figures.
-type traffic struct {
-	requests  float64
-	codes     map[int]float64
-	flags     map[string]float64
-	security  map[string]float64
-	protocols map[string]float64
-	latency   telemetry.Histogram
-	tcp       telemetry.TCP
-}
+// traffic is the figures of one or more edges added up.
+type traffic struct{ telemetry.Totals }
 
-func (t *traffic) add(e *telemetry.Edge) {
-	t.requests += e.Requests
-	t.codes = addAll(t.codes, e.Codes)
-	t.flags = addAll(t.flags, e.Flags)
-	t.security = addAll(t.security, e.Security)
-	t.protocols = addAll(t.protocols, e.Protocols)
-	t.latency = t.latency.Merge(e.Latency)
-	t.tcp.BytesSent += e.TCP.BytesSent
-	t.tcp.BytesReceived += e.TCP.BytesReceived
-	t.tcp.ConnectionsOpened += e.TCP.ConnectionsOpened
-	t.tcp.ConnectionsClosed += e.TCP.ConnectionsClosed
-}
-
-func addAll[K comparable](dst, src map[K]float64) map[K]float64 {
-	if len(src) > 0 && dst == nil {
-		dst = map[K]float64{}
-	}
-	for k, v := range src {
-		dst[k] += v
-	}
-	return dst
-}
+func (t *traffic) add(e *telemetry.Edge) { t.Add(e) }
 
 // share is the share of requests with a response code of class (4, 5).
 func (t *traffic) share(class int) (float64, bool) {
-	if t.requests <= 0 {
+	if t.Requests <= 0 {
 		return 0, false
 	}
 	var n float64
-	for c, v := range t.codes {
+	for c, v := range t.Codes {
 		if c/100 == class {
 			n += v
 		}
 	}
-	return n / t.requests, true
+	return n / t.Requests, true
 }
 
 // success is the share of requests answered with neither a 5xx nor no
@@ -105,14 +77,14 @@ func (t *traffic) success() (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return math.Max(0, 1-bad-t.codes[0]/t.requests), true
+	return math.Max(0, 1-bad-t.Codes[0]/t.Requests), true
 }
 
 // mtls is the share of mTLS among requests and connections whose security
 // policy is known.
 func (t *traffic) mtls() (float64, bool) {
 	var known float64
-	for k, v := range t.security {
+	for k, v := range t.Security {
 		if k != telemetry.Unknown {
 			known += v
 		}
@@ -120,30 +92,30 @@ func (t *traffic) mtls() (float64, bool) {
 	if known <= 0 {
 		return 0, false
 	}
-	return t.security[telemetry.MutualTLS] / known, true
+	return t.Security[telemetry.MutualTLS] / known, true
 }
 
-func (t *traffic) hasTCP() bool { return t.tcp != telemetry.TCP{} }
+func (t *traffic) hasTCP() bool { return t.TCP != telemetry.TCP{} }
 
 // tcpOnly reports traffic seen only at the TCP level.
-func (t *traffic) tcpOnly() bool { return t.requests <= 0 && t.hasTCP() }
+func (t *traffic) tcpOnly() bool { return t.Requests <= 0 && t.hasTCP() }
 
 // quantile is a latency quantile in milliseconds; saturated says it is
 // only a lower bound.
 func (t *traffic) quantile(q float64) (ms float64, saturated, ok bool) {
-	v, ok := t.latency.Quantile(q)
+	v, ok := t.Latency.Quantile(q)
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false, false
 	}
-	return v, t.latency.Saturated(q), true
+	return v, t.Latency.Saturated(q), true
 }
 
 // protocol is the protocol of most requests or connections.
 func (t *traffic) protocol() string {
 	best, n := "", 0.0
-	for _, p := range sortedKeys(t.protocols) {
-		if t.protocols[p] > n {
-			best, n = p, t.protocols[p]
+	for _, p := range sortedKeys(t.Protocols) {
+		if t.Protocols[p] > n {
+			best, n = p, t.Protocols[p]
 		}
 	}
 	return best
@@ -168,7 +140,7 @@ func (t *traffic) color() string {
 }
 
 // plaintext reports traffic of which some went without mTLS.
-func (t *traffic) plaintext() bool { return t.security[telemetry.None] > 0 }
+func (t *traffic) plaintext() bool { return t.Security[telemetry.None] > 0 }
 
 // PatternFly's colors, as Kiali uses them.
 const (
@@ -182,13 +154,13 @@ const (
 // label is an edge's label in pictures: throughput and success on one
 // line, p99 on the next.
 func label(g *telemetry.Graph, t *traffic) []string {
-	if t.requests <= 0 {
+	if t.Requests <= 0 {
 		if t.hasTCP() {
-			return []string{formatBytesRate(g.Rate(t.tcp.BytesSent + t.tcp.BytesReceived))}
+			return []string{formatBytesRate(g.Rate(t.TCP.BytesSent + t.TCP.BytesReceived))}
 		}
 		return nil
 	}
-	first := formatRPS(g.Rate(t.requests)) + " rps"
+	first := formatRPS(g.Rate(t.Requests)) + " rps"
 	if s, ok := t.success(); ok {
 		first += ", " + formatShare(s)
 	}

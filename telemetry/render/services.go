@@ -1,8 +1,6 @@
 package render
 
 import (
-	"sort"
-
 	"github.com/meshpilot/meshpilot/telemetry"
 )
 
@@ -13,26 +11,13 @@ type serviceRow struct {
 	traffic traffic
 }
 
-// services merges the edges into their destination services, sorted by
-// cluster, namespace and name. Unlike Graph.Services it keeps a service's
-// clusters apart, as Kiali does.
+// services lists the graph's destination services (Graph.Services: one
+// per cluster, as Kiali shows them), sorted by cluster, namespace and name.
 func services(g *telemetry.Graph, opts Options) []*serviceRow {
-	by := map[serviceID]*serviceRow{}
 	var out []*serviceRow
-	for _, e := range g.Edges {
-		id := idOf(e.Service)
-		r := by[id]
-		if r == nil {
-			r = &serviceRow{service: e.Service, project: opts.project(e.Service.Cluster, e.Service.Namespace)}
-			by[id] = r
-			out = append(out, r)
-		}
-		if r.service.Host == "" {
-			r.service.Host = e.Service.Host
-		}
-		r.traffic.add(e)
+	for _, st := range g.Services() {
+		out = append(out, &serviceRow{service: st.Service, project: opts.project(st.Service.Cluster, st.Service.Namespace), traffic: traffic{st.Totals}})
 	}
-	sort.Slice(out, func(i, j int) bool { return lessID(idOf(out[i].service), idOf(out[j].service)) })
 	return out
 }
 

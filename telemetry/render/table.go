@@ -137,8 +137,8 @@ func orNone(s string) string {
 func serviceCells(g *telemetry.Graph, indent string, r *serviceRow) []string {
 	t := &r.traffic
 	cells := []string{indent + r.service.Name, "-", "-", "-", "-", "-", "-", "-", "-", ""}
-	if t.requests > 0 {
-		cells[1] = formatRPS(g.Rate(t.requests))
+	if t.Requests > 0 {
+		cells[1] = formatRPS(g.Rate(t.Requests))
 		cells[2] = shareCell(t.success())
 		cells[3] = shareCell(t.share(4))
 		cells[4] = shareCell(t.share(5))
@@ -148,7 +148,7 @@ func serviceCells(g *telemetry.Graph, indent string, r *serviceRow) []string {
 	}
 	cells[8] = shareCell(t.mtls())
 	if t.tcpOnly() {
-		cells[9] = formatBytesRate(g.Rate(t.tcp.BytesSent + t.tcp.BytesReceived))
+		cells[9] = formatBytesRate(g.Rate(t.TCP.BytesSent + t.TCP.BytesReceived))
 	}
 	return cells
 }
@@ -177,14 +177,14 @@ func edgeGrid(g *telemetry.Graph) *grid {
 	for _, e := range g.Edges {
 		var tr traffic
 		tr.add(e)
-		cells := []string{workloadName(e.Source), "->", edgeService(e.Key), "-", "-", "-", "", security(&tr), formatFlags(tr.flags)}
-		if tr.requests > 0 {
-			cells[3] = formatRPS(g.Rate(tr.requests))
+		cells := []string{workloadName(e.Source), "->", edgeService(e.Key), "-", "-", "-", "", security(&tr), formatFlags(tr.Flags)}
+		if tr.Requests > 0 {
+			cells[3] = formatRPS(g.Rate(tr.Requests))
 			cells[4] = shareCell(tr.success())
 			cells[5] = quantileCell(&tr, 0.99)
 		}
 		if tr.hasTCP() {
-			cells[6] = formatBytesRate(g.Rate(tr.tcp.BytesSent + tr.tcp.BytesReceived))
+			cells[6] = formatBytesRate(g.Rate(tr.TCP.BytesSent + tr.TCP.BytesReceived))
 		}
 		t.rows = append(t.rows, cells)
 	}
