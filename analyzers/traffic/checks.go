@@ -2,7 +2,6 @@ package traffic
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -188,14 +187,8 @@ func runPoolOverflow(p *analysis.Pass, ix *index) {
 	}
 }
 
-func sortedHosts(ix *index) []string {
-	out := make([]string, 0, len(ix.byHost))
-	for h := range ix.byHost {
-		out = append(out, h)
-	}
-	sort.Strings(out)
-	return out
-}
+// sortedHosts lists the hosts with traffic, sorted (once, by Index).
+func sortedHosts(ix *index) []string { return ix.hosts }
 
 // poolOwner is the object that sets the pool of a host — its
 // DestinationRule with a connectionPool, else any DestinationRule of it,

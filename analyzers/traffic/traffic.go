@@ -61,6 +61,7 @@ type index struct {
 	snap   *mesh.Snapshot
 	g      *telemetry.Graph
 	byHost map[string]*telemetry.ServiceTraffic
+	hosts  []string // the keys of byHost, sorted
 	rts    []route
 	drs    map[string][]destinationRule // by host FQDN
 }
@@ -68,8 +69,13 @@ type index struct {
 func buildIndex(snap *mesh.Snapshot, g *telemetry.Graph) *index {
 	ix := &index{snap: snap, g: g, byHost: map[string]*telemetry.ServiceTraffic{}, drs: map[string][]destinationRule{}}
 	for _, st := range g.Services() {
-		ix.byHost[ix.fqdn(st.Service)] = st
+		h := ix.fqdn(st.Service)
+		if ix.byHost[h] == nil {
+			ix.hosts = append(ix.hosts, h)
+		}
+		ix.byHost[h] = st
 	}
+	sort.Strings(ix.hosts)
 	ix.rts = ix.listRoutes()
 	for _, dr := range mesh.ListOf[*networking.DestinationRule](snap, mesh.DestinationRule) {
 		h := snap.FQDN(dr.Spec.GetHost(), dr.Obj.Namespace())
