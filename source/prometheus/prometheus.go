@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 
 	"github.com/meshpilot/meshpilot/telemetry"
 )
@@ -74,7 +73,7 @@ func Read(ctx context.Context, client api.Client, opts Options) (*telemetry.Grap
 	opts.defaults()
 	start := opts.End.Add(-opts.Window)
 	b := telemetry.NewBuilder(start, opts.End, opts.Step)
-	r := reader{api: v1.NewAPI(client), b: b, opts: opts, start: start}
+	r := reader{client: client, b: b, opts: opts, start: start}
 	qs, err := plan(newParams(opts.Window, opts.Step, opts.Match))
 	if err != nil {
 		return nil, err
@@ -106,7 +105,7 @@ func Read(ctx context.Context, client api.Client, opts Options) (*telemetry.Grap
 			}
 			continue
 		}
-		r.add(q.name, a.value)
+		r.add(q.name, a.result)
 	}
 	g := b.Graph(opts.Source)
 	if len(g.Edges) == 0 {
@@ -116,64 +115,62 @@ func Read(ctx context.Context, client api.Client, opts Options) (*telemetry.Grap
 }
 
 type reader struct {
-	api   v1.API
-	b     *telemetry.Builder
-	opts  Options
-	start time.Time
+	client api.Client
+	b      *telemetry.Builder
+	opts   Options
+	start  time.Time
 }
 
 // answer is what Prometheus said to one query.
 type answer struct {
-	value    model.Value
-	warnings v1.Warnings
-	err      error
+	result
+	err error
 }
 
 func (r *reader) ask(ctx context.Context, q query) answer {
 	t0 := time.Now()
 	var a answer
 	if q.rangeQuery {
-		a.value, a.warnings, a.err = r.api.QueryRange(ctx, q.text, v1.Range{Start: r.start, End: r.opts.End, Step: r.opts.Step})
+		a.result, a.err = do(ctx, r.client, "/api/v1/query_range", rangeArgs(q.text, r.start, r.opts.End, r.opts.Step))
 	} else {
-		a.value, a.warnings, a.err = r.api.Query(ctx, q.text, r.opts.End)
+		a.result, a.err = do(ctx, r.client, "/api/v1/query", queryArgs(q.text, r.opts.End))
 	}
 	if a.err != nil {
 		a.err = queryError(q.name, a.err)
 	}
-	r.opts.Logger.Debug("prometheus query", "name", q.name, "took", time.Since(t0), "err", a.err)
+	r.opts.Logger.Debug("prometheus query", "name", q.name, "took", time.Since(t0), "series", len(a.series), "err", a.err)
 	return a
 }
 
 // add files one answer into the builder.
-func (r *reader) add(name string, v model.Value) {
-	switch m := v.(type) {
-	case model.Vector:
-		add := map[string]func(*model.Sample){"requests": r.addRequests, "latency": r.addLatency, "tcp": r.addTCP}[name]
-		for _, s := range m {
-			add(s)
-		}
-	case model.Matrix:
-		r.addProfile(m)
-	default:
-		r.b.Noticef("%s query: Prometheus answered with a %s", name, v.Type())
+func (r *reader) add(name string, res result) {
+	want := "vector"
+	if name == "profile" {
+		want = "matrix"
+	}
+	if res.kind != want {
+		r.b.Noticef("%s query: Prometheus answered with a %s, not a %s", name, res.kind, want)
+		return
+	}
+	add := map[string]func(*series){"requests": r.addRequests, "latency": r.addLatency, "tcp": r.addTCP, "profile": r.addProfile}[name]
+	for i := range res.series {
+		add(&res.series[i])
 	}
 }
 
-func (r *reader) addProfile(m model.Matrix) {
-	for _, s := range m {
-		svc := r.service(s.Metric)
-		if !svc.Known() {
-			continue
-		}
-		p := r.b.Profile(svc)
-		dst := p.Totals
-		if s.Metric["series"] == "errors" {
-			dst = p.Errors
-		}
-		for _, pt := range s.Values {
-			if i := r.b.ProfileIndex(pt.Timestamp.Time()); i >= 0 && i < len(dst) && !math.IsNaN(float64(pt.Value)) {
-				dst[i] = float64(pt.Value)
-			}
+func (r *reader) addProfile(s *series) {
+	svc := r.service(s.labels)
+	if !svc.Known() {
+		return
+	}
+	p := r.b.Profile(svc)
+	dst := p.Totals
+	if s.labels.get("series") == "errors" {
+		dst = p.Errors
+	}
+	for _, pt := range s.values {
+		if i := r.b.ProfileIndex(pt.time()); i >= 0 && i < len(dst) && !math.IsNaN(pt.v) {
+			dst[i] = pt.v
 		}
 	}
 }
@@ -195,33 +192,33 @@ func queryError(name string, err error) error {
 	return fmt.Errorf("%s query: %w: %w", name, ErrUnavailable, err)
 }
 
-func (r *reader) key(m model.Metric) telemetry.Key {
+func (r *reader) key(m labels) telemetry.Key {
 	return telemetry.Key{
-		Source:      r.workload(m["source_workload"], m["source_workload_namespace"]),
+		Source:      r.workload(m.get("source_workload"), m.get("source_workload_namespace")),
 		Service:     r.service(m),
-		Destination: r.workload(m["destination_workload"], destNamespace(m)),
+		Destination: r.workload(m.get("destination_workload"), destNamespace(m)),
 	}
 }
 
 // destNamespace is the destination workload's namespace; queries that
 // leave the label out (to keep answers small) mean the service's, where a
 // Service's pods run.
-func destNamespace(m model.Metric) model.LabelValue {
-	if ns, ok := m["destination_workload_namespace"]; ok {
+func destNamespace(m labels) string {
+	if ns, ok := m.lookup("destination_workload_namespace"); ok {
 		return ns
 	}
-	return m["destination_service_namespace"]
+	return m.get("destination_service_namespace")
 }
 
-func (r *reader) workload(name, ns model.LabelValue) telemetry.Workload {
+func (r *reader) workload(name, ns string) telemetry.Workload {
 	if name == "" || name == telemetry.Unknown {
 		return telemetry.Workload{Name: telemetry.Unknown}
 	}
-	return telemetry.Workload{Cluster: r.opts.Cluster, Namespace: string(ns), Name: string(name)}
+	return telemetry.Workload{Cluster: r.opts.Cluster, Namespace: ns, Name: name}
 }
 
-func (r *reader) service(m model.Metric) telemetry.Service {
-	name, ns, host := string(m["destination_service_name"]), string(m["destination_service_namespace"]), string(m["destination_service"])
+func (r *reader) service(m labels) telemetry.Service {
+	name, ns, host := m.get("destination_service_name"), m.get("destination_service_namespace"), m.get("destination_service")
 	if ns == telemetry.Unknown {
 		ns = ""
 	}
@@ -236,35 +233,35 @@ func (r *reader) service(m model.Metric) telemetry.Service {
 	return telemetry.Service{Cluster: r.opts.Cluster, Namespace: ns, Name: name, Host: host}
 }
 
-func (r *reader) addRequests(s *model.Sample) {
-	m := s.Metric
-	code, _ := strconv.Atoi(string(m["response_code"]))
-	r.b.AddRequests(r.key(m), string(m["reporter"]), string(m["request_protocol"]), code, string(m["response_flags"]), string(m["connection_security_policy"]), count(s.Value))
+func (r *reader) addRequests(s *series) {
+	m := s.labels
+	code, _ := strconv.Atoi(m.get("response_code"))
+	r.b.AddRequests(r.key(m), m.get("reporter"), m.get("request_protocol"), code, m.get("response_flags"), m.get("connection_security_policy"), count(s.value.v))
 }
 
-func (r *reader) addLatency(s *model.Sample) {
-	le, err := strconv.ParseFloat(string(s.Metric["le"]), 64)
+func (r *reader) addLatency(s *series) {
+	le, err := strconv.ParseFloat(s.labels.get("le"), 64)
 	if err != nil {
 		return
 	}
 	// Reporters are reconciled by the query; the figures are filed under
 	// a reporter of their own, which Builder uses for latency only.
-	e := r.b.Edge(r.key(s.Metric), "")
-	e.Latency.Set(le, float64(s.Value))
+	e := r.b.Edge(r.key(s.labels), "")
+	e.Latency.Set(le, s.value.v)
 }
 
-func (r *reader) addTCP(s *model.Sample) {
-	m := s.Metric
-	e := r.b.Edge(r.key(m), string(m["reporter"]))
-	v := count(s.Value)
-	switch m["metric"] {
+func (r *reader) addTCP(s *series) {
+	m := s.labels
+	e := r.b.Edge(r.key(m), m.get("reporter"))
+	v := count(s.value.v)
+	switch m.get("metric") {
 	case "sent":
 		e.TCP.BytesSent += v
 	case "received":
 		e.TCP.BytesReceived += v
 	case "opened":
 		e.TCP.ConnectionsOpened += v
-		r.b.AddSecurity(e.Key, e.Reporter, string(m["connection_security_policy"]), v)
+		r.b.AddSecurity(e.Key, e.Reporter, m.get("connection_security_policy"), v)
 	case "closed":
 		e.TCP.ConnectionsClosed += v
 	}
@@ -273,8 +270,7 @@ func (r *reader) addTCP(s *model.Sample) {
 // count reads a sample as a count: increase() extrapolates to the window's
 // edges, so counts need not be whole; NaN or negative (a counter reset
 // Prometheus could not correct) count as nothing.
-func count(v model.SampleValue) float64 {
-	f := float64(v)
+func count(f float64) float64 {
 	if math.IsNaN(f) || f < 0 {
 		return 0
 	}

@@ -63,22 +63,22 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		result = vector(
 			// productpage -> reviews seen from both ends: counted once,
 			// with the caller's UO 503s that the server never saw.
-			series(edge("source", "productpage-v1", "reviews", "reviews-v1", "200", "-", "unknown"), 1000),
-			series(edge("source", "productpage-v1", "reviews", "reviews-v1", "503", "UO", "unknown"), 20),
-			series(edge("destination", "productpage-v1", "reviews", "reviews-v1", "200", "-", "mutual_tls"), 1000),
+			sample(edge("source", "productpage-v1", "reviews", "reviews-v1", "200", "-", "unknown"), 1000),
+			sample(edge("source", "productpage-v1", "reviews", "reviews-v1", "503", "UO", "unknown"), 20),
+			sample(edge("destination", "productpage-v1", "reviews", "reviews-v1", "200", "-", "mutual_tls"), 1000),
 			// a caller outside the mesh: only the server reports it.
-			series(edge("destination", "unknown", "reviews", "reviews-v1", "200", "-", "none"), 50),
+			sample(edge("destination", "unknown", "reviews", "reviews-v1", "200", "-", "none"), 50),
 		)
 	case "latency":
 		result = vector(
-			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "100"), 500),
-			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "1000"), 1000),
-			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "+Inf"), 1020),
+			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "100"), 500),
+			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "1000"), 1000),
+			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "+Inf"), 1020),
 		)
 	case "tcp":
 		result = vector(
-			series(with(edge("destination", "productpage-v1", "mysql", "mysql-v1", "", "", "mutual_tls"), "metric", "opened"), 7),
-			series(with(edge("destination", "productpage-v1", "mysql", "mysql-v1", "", "", "mutual_tls"), "metric", "sent"), 4096),
+			sample(with(edge("destination", "productpage-v1", "mysql", "mysql-v1", "", "", "mutual_tls"), "metric", "opened"), 7),
+			sample(with(edge("destination", "productpage-v1", "mysql", "mysql-v1", "", "", "mutual_tls"), "metric", "sent"), 4096),
 		)
 	case "profile":
 		end := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC).Unix()
@@ -132,7 +132,7 @@ func edge(reporter, src, svc, dst, code, flags, sec string) map[string]string {
 
 func with(m map[string]string, k, v string) map[string]string { m[k] = v; return m }
 
-func series(m map[string]string, v float64) map[string]any {
+func sample(m map[string]string, v float64) map[string]any {
 	return map[string]any{"metric": m, "value": []any{1763726400, fmt.Sprint(v)}}
 }
 
@@ -275,18 +275,18 @@ func TestAuth(t *testing.T) {
 func TestReadAmbient(t *testing.T) {
 	f := &fakeProm{only: map[string][]map[string]any{
 		"requests": {
-			series(edge("waypoint", "productpage-v1", "reviews", "reviews-v1", "200", "-", "mutual_tls"), 900),
-			series(edge("waypoint", "productpage-v1", "reviews", "reviews-v1", "503", "UF", "mutual_tls"), 9),
+			sample(edge("waypoint", "productpage-v1", "reviews", "reviews-v1", "200", "-", "mutual_tls"), 900),
+			sample(edge("waypoint", "productpage-v1", "reviews", "reviews-v1", "503", "UF", "mutual_tls"), 9),
 		},
 		"latency": {
-			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "250"), 909),
-			series(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "+Inf"), 909),
+			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "250"), 909),
+			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "+Inf"), 909),
 		},
 		"tcp": {
 			// ztunnel, both ends, for a workload with no waypoint.
-			series(with(edge("source", "productpage-v1", "ratings", "ratings-v1", "", "", "unknown"), "metric", "opened"), 40),
-			series(with(edge("destination", "productpage-v1", "ratings", "ratings-v1", "", "", "mutual_tls"), "metric", "opened"), 40),
-			series(with(edge("destination", "productpage-v1", "ratings", "ratings-v1", "", "", "mutual_tls"), "metric", "received"), 8000),
+			sample(with(edge("source", "productpage-v1", "ratings", "ratings-v1", "", "", "unknown"), "metric", "opened"), 40),
+			sample(with(edge("destination", "productpage-v1", "ratings", "ratings-v1", "", "", "mutual_tls"), "metric", "opened"), 40),
+			sample(with(edge("destination", "productpage-v1", "ratings", "ratings-v1", "", "", "mutual_tls"), "metric", "received"), 8000),
 		},
 		"profile": {},
 	}}
