@@ -137,7 +137,11 @@ type Edge struct {
 	// Security counts requests and connections per
 	// connection_security_policy (MutualTLS, None, or "unknown").
 	Security map[string]float64 `json:"security,omitempty"`
-	// Latency is the request duration histogram in milliseconds.
+	// Latency is the request duration histogram in milliseconds of the
+	// responses that were not server errors (5xx) or no response at all
+	// (code 0). A failure's duration is not the service's: a 503 from an
+	// overflowing pool is a local reply in microseconds, a 504 lasts
+	// exactly the route timeout. Failures are in Codes and Flags.
 	Latency Histogram `json:"latency"`
 	// TCP holds TCP-level figures (bytes, connections), the only ones for
 	// plain TCP and for ambient workloads without a waypoint.

@@ -9,7 +9,7 @@ import "github.com/meshpilot/meshpilot/analysis"
 // settings derived from the traffic, each with a fix.
 var (
 	TimeoutBelowLatency = &analysis.Code{ID: "MP6001", Name: "TimeoutBelowObservedLatency", Level: analysis.Warning,
-		Doc: "A route's timeout is below the latency its destination showed over the window: the observed p99 (p99.9 for the batch workload class). Requests slower than the timeout are cut with 504 even though the service would have answered, and with retries each cut request is sent again.",
+		Doc: "A route's timeout is below the latency its destination showed over the window: the observed p99 (p99.9 for the batch workload class) of its responses other than 5xx, whose durations are the failures' (a local 503, a 504 at the timeout). Requests slower than the timeout are cut with 504 even though the service would have answered, and with retries each cut request is sent again.",
 		Fix: "Raise the route timeout above the high quantile, with a margin (meshpilot recommend proposes one), or make the service faster."}
 	RetriesOnDeterministicFailures = &analysis.Code{ID: "MP6002", Name: "RetriesOnDeterministicFailures", Level: analysis.Warning,
 		Doc: "A route retries on 5xx responses to a destination whose 5xx ratio is high (at least 5%) and flat over the window (present in at least 80% of the steps with traffic, varying little). Failures that steady are deterministic — a bad release, a missing dependency — and fail again when retried: every retry only multiplies the load on a service that is already failing, a retry storm in waiting.",
@@ -34,7 +34,7 @@ var (
 		Fix: "Route outside callers through an ingress gateway, and set PeerAuthentication STRICT on the service's workloads so that only mesh callers get in."}
 
 	RecommendedTimeout = &analysis.Code{ID: "MP6101", Name: "RecommendedTimeout", Level: analysis.Info,
-		Doc: "A route timeout derived from observed latency differs from the configured one by more than 25% (or the route has none). The recommendation is T = Q × 1.5, where Q is the observed p99 of the destination (p99.9 for the batch class), rounded up to two significant digits, at least 100ms and at most the class's maximum.",
+		Doc: "A route timeout derived from observed latency differs from the configured one by more than 25% (or the route has none). The recommendation is T = Q × 1.5, where Q is the observed p99 of the destination's responses other than 5xx (p99.9 for the batch class), rounded up to two significant digits, at least 100ms and at most the class's maximum.",
 		Fix: "Apply the suggested timeout (meshpilot recommend shows the diff), after checking it against what callers can wait."}
 	RecommendedRetries = &analysis.Code{ID: "MP6102", Name: "RecommendedRetries", Level: analysis.Info,
 		Doc: "Retry settings derived from the observed failure kinds. retryOn keeps connect-failure, refused-stream and unavailable always, adds reset when resets or upstream connection failures were seen (UF, URX, UC, DC), and adds gateway-error (502, 503, 504) only when the destination's 5xx are transient (spiky, not flat). attempts is the largest a ≤ 2 whose equal share of the route timeout, timeout / (a + 1), still lets a try run 1.2 × the observed p90 (so most tries are not cut), lowered further so the product of tries along every observed call chain through the route stays at most 10; perTryTimeout is that share rounded down to two significant digits, so (attempts + 1) × perTryTimeout fits the timeout (the recommended one, MP6101). attempts is 0 when not even one retry fits.",

@@ -87,17 +87,17 @@ func TestRead(t *testing.T) {
 			opts: withIPs,
 			wantEdges: []string{
 				"shop/productpage-v1 -> api.example.com source req=1 codes=200:1 flags= sec=unknown:1 proto=http:1 lat=1 tcp=0/0/0/0",
-				"shop/productpage-v1 -> blocked.example.org source req=1 codes=502:1 flags= sec=unknown:1 proto=http:1 lat=1 tcp=0/0/0/0",
+				"shop/productpage-v1 -> blocked.example.org source req=1 codes=502:1 flags= sec=unknown:1 proto=http:1 lat=0 tcp=0/0/0/0",
 				// A TCP edge logged only by its caller has no security:
 				// the source side says "unknown", which the builder drops.
 				"shop/productpage-v1 -> db/mysql (db/mysql) source req=0 codes= flags= sec= proto=tcp:1 lat=0 tcp=1200/3400/1/1",
 				"shop/productpage-v1 -> shop/ratings (shop/ratings-v1) source req=1 codes=200:1 flags= sec=unknown:1 proto=grpc:1 lat=1 tcp=0/0/0/0",
-				"unknown -> shop/reviews (shop/reviews-v1) destination req=1 codes=500:1 flags= sec=none:1 proto=http:1 lat=1 tcp=0/0/0/0",
+				"unknown -> shop/reviews (shop/reviews-v1) destination req=1 codes=500:1 flags= sec=none:1 proto=http:1 lat=0 tcp=0/0/0/0",
 				// The source side logged 1 call, the destination side 2
 				// (one the caller's log lacks): the caller's count
 				// wins, the server's side tells the mTLS.
 				"shop/productpage-v1 -> shop/reviews (shop/reviews-v1) source req=1 codes=200:1 flags= sec=mutual_tls:2 proto=http:1 lat=1 tcp=0/0/0/0",
-				"shop/productpage-v1 -> shop/reviews (shop/reviews-v2) source req=2 codes=200:1,503:1 flags=UF:1 sec=unknown:2 proto=http:2 lat=2 tcp=0/0/0/0",
+				"shop/productpage-v1 -> shop/reviews (shop/reviews-v2) source req=2 codes=200:1,503:1 flags=UF:1 sec=unknown:2 proto=http:2 lat=1 tcp=0/0/0/0",
 			},
 			wantNotices: []string{
 				"testdata/text/productpage.log: 2 entries went to no service of the mesh (BlackHoleCluster: 1, PassthroughCluster: 1)",
@@ -112,11 +112,11 @@ func TestRead(t *testing.T) {
 			opts: podsOnly,
 			wantEdges: []string{
 				"shop/productpage-v1 -> api.example.com source req=1 codes=200:1 flags= sec=unknown:1 proto=http:1 lat=1 tcp=0/0/0/0",
-				"shop/productpage-v1 -> blocked.example.org source req=1 codes=502:1 flags= sec=unknown:1 proto=http:1 lat=1 tcp=0/0/0/0",
+				"shop/productpage-v1 -> blocked.example.org source req=1 codes=502:1 flags= sec=unknown:1 proto=http:1 lat=0 tcp=0/0/0/0",
 				"shop/productpage-v1 -> db/mysql source req=0 codes= flags= sec= proto=tcp:1 lat=0 tcp=1200/3400/1/1",
 				"shop/productpage-v1 -> shop/ratings source req=1 codes=200:1 flags= sec=unknown:1 proto=grpc:1 lat=1 tcp=0/0/0/0",
-				"unknown -> shop/reviews (shop/reviews-v1) destination req=1 codes=500:1 flags= sec=none:1 proto=http:1 lat=1 tcp=0/0/0/0",
-				"shop/productpage-v1 -> shop/reviews source req=2 codes=200:1,503:1 flags=UF:1 sec=unknown:2 proto=http:2 lat=2 tcp=0/0/0/0",
+				"unknown -> shop/reviews (shop/reviews-v1) destination req=1 codes=500:1 flags= sec=none:1 proto=http:1 lat=0 tcp=0/0/0/0",
+				"shop/productpage-v1 -> shop/reviews source req=2 codes=200:1,503:1 flags=UF:1 sec=unknown:2 proto=http:2 lat=1 tcp=0/0/0/0",
 				"shop/productpage-v1 -> shop/reviews (shop/reviews-v1) source req=1 codes=200:1 flags= sec=mutual_tls:2 proto=http:1 lat=1 tcp=0/0/0/0",
 			},
 			wantNotices: []string{
@@ -131,7 +131,7 @@ func TestRead(t *testing.T) {
 			args: []string{"istio-system/istio-ingressgateway=testdata/json/gateway.log", "shop/productpage-v1=testdata/json/productpage-in.log"},
 			opts: withIPs,
 			wantEdges: []string{
-				"istio-system/istio-ingressgateway -> shop/productpage (shop/productpage-v1) source req=2 codes=200:1,504:1 flags=UT:1 sec=mutual_tls:2 proto=http:2 lat=2 tcp=0/0/0/0",
+				"istio-system/istio-ingressgateway -> shop/productpage (shop/productpage-v1) source req=2 codes=200:1,504:1 flags=UT:1 sec=mutual_tls:2 proto=http:2 lat=1 tcp=0/0/0/0",
 				"shop/ratings-v1 -> shop/productpage (shop/productpage-v1) destination req=0 codes= flags= sec=none:1 proto=tcp:1 lat=0 tcp=310/2048/1/1",
 			},
 			wantNotices: []string{"access logs: skipped 1 line"},
@@ -142,7 +142,7 @@ func TestRead(t *testing.T) {
 			args: []string{"istio-system/istio-ingressgateway=testdata/json/gateway.log", "shop/productpage-v1=testdata/json/productpage-in.log"},
 			wantEdges: []string{
 				"unknown -> shop/productpage (shop/productpage-v1) destination req=0 codes= flags= sec=none:1 proto=tcp:1 lat=0 tcp=310/2048/1/1",
-				"istio-system/istio-ingressgateway -> shop/productpage (shop/productpage-v1) source req=2 codes=200:1,504:1 flags=UT:1 sec=mutual_tls:2 proto=http:2 lat=2 tcp=0/0/0/0",
+				"istio-system/istio-ingressgateway -> shop/productpage (shop/productpage-v1) source req=2 codes=200:1,504:1 flags=UT:1 sec=mutual_tls:2 proto=http:2 lat=1 tcp=0/0/0/0",
 			},
 			wantNotices: []string{"access logs: skipped 1 line"},
 			wantSource:  "access logs: 2 files",
