@@ -132,6 +132,11 @@ func do(ctx context.Context, client api.Client, endpoint string, args url.Values
 		case 5:
 			typ, msg = v1.ErrServer, fmt.Sprintf("server error: %d", code)
 		}
+		// Prometheus answers a query that timed out (503) or was
+		// cancelled with the API's JSON: its reason is the message.
+		if a, err := decode(body); err == nil && a.status == "error" && a.errMsg != "" {
+			msg += ": " + a.errMsg
+		}
 		return result{}, &v1.Error{Type: typ, Msg: msg, Detail: string(body)}
 	}
 	a, err := decode(body)
