@@ -244,7 +244,8 @@ func newTrafficCmd(s streams) *cobra.Command {
 		Long: "Reads Istio's metrics from Prometheus (or Envoy access logs) and prints what Rancher's Istio page shows, " +
 			"per Rancher project, namespace and service, as a table, JSON, or a graph in DOT or SVG. " +
 			"The mesh's objects — PATHs, or a live cluster (--context, or one --cluster through --rancher-url) — " +
-			"name the Rancher projects and map pods to workloads.",
+			"name the Rancher projects and map pods to workloads. " +
+			"Success rates and durations are of the requests answered with neither a 5xx nor no response (code 0), as Kiali counts success.",
 		Example: `  meshpilot traffic --prometheus-url http://127.0.0.1:9090 --window 7d
   meshpilot traffic --context prod-eu --prometheus-url https://prometheus.prod-eu.example.com
   MESHPILOT_RANCHER_TOKEN=token-abcde:... meshpilot traffic --rancher-url https://rancher.example.com --cluster prod-eu --rancher-monitoring

@@ -298,9 +298,10 @@ func (d *decoder) object(field func(key []byte) error) error {
 		case '}':
 			d.pos++
 			return nil
-		case 0:
-			return d.errorf("the answer ends inside an object")
 		default:
+			if d.pos >= len(d.buf) {
+				return d.errorf("the answer ends inside an object")
+			}
 			return d.errorf("want ',' or '}' in an object")
 		}
 	}
@@ -329,9 +330,10 @@ func (d *decoder) array(elem func() error) error {
 		case ']':
 			d.pos++
 			return nil
-		case 0:
-			return d.errorf("the answer ends inside an array")
 		default:
+			if d.pos >= len(d.buf) {
+				return d.errorf("the answer ends inside an array")
+			}
 			return d.errorf("want ',' or ']' in an array")
 		}
 	}
@@ -470,11 +472,15 @@ func (d *decoder) results(r *result) error {
 	if d.null() {
 		return nil
 	}
-	if err := d.expect('['); err != nil {
-		return err
+	if d.peek() != '[' {
+		return d.expect('[')
 	}
-	d.pos-- // array reads the bracket again
-	if c := d.peekAfterBracket(); c != '{' && c != ']' {
+	// A scalar or string starts with a number, the series with objects.
+	open := d.pos
+	d.pos++
+	first := d.peek()
+	d.pos = open
+	if first != '{' && first != ']' {
 		// A scalar or string: [<time>, "<value>"].
 		p, err := d.point()
 		if err != nil {
@@ -522,15 +528,6 @@ func (d *decoder) results(r *result) error {
 	})
 }
 
-// peekAfterBracket returns the first byte inside the array at d.pos.
-func (d *decoder) peekAfterBracket() byte {
-	save := d.pos
-	d.pos++
-	c := d.peek()
-	d.pos = save
-	return c
-}
-
 func (d *decoder) intern(b []byte) string {
 	if s, ok := d.strings[string(b)]; ok {
 		return s
@@ -567,7 +564,7 @@ func (d *decoder) skip() error {
 			}
 		}
 		return d.errorf("unknown literal")
-	case c == 0:
+	case d.pos >= len(d.buf):
 		return d.errorf("want a value, the answer ends")
 	default:
 		_, err := d.number()

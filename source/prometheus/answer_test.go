@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -165,7 +166,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 				ls = append(ls, label{k, v})
 			}
 			// encoding/json writes map keys sorted.
-			sortLabels(ls)
+			slices.SortFunc(ls, func(a, b label) int { return strings.Compare(a.name, b.name) })
 			ws := series{labels: ls}
 			pt := func() ([]any, point) {
 				ms := r.Int64N(2e12)
@@ -198,14 +199,6 @@ func TestDecodeRoundTrip(t *testing.T) {
 		}
 		if !sameAnswer(got, apiAnswer{status: "success", result: result{kind: kind, series: want}}) {
 			t.Fatalf("%s:\n got %+v\nwant %+v", body, got.series, want)
-		}
-	}
-}
-
-func sortLabels(ls labels) {
-	for i := 1; i < len(ls); i++ {
-		for j := i; j > 0 && ls[j].name < ls[j-1].name; j-- {
-			ls[j], ls[j-1] = ls[j-1], ls[j]
 		}
 	}
 }

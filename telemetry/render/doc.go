@@ -8,7 +8,8 @@
 // All four see the same figures. A service's figures are the sum of the
 // edges into it, kept apart per cluster. A success rate counts, as Kiali
 // and Rancher do, the requests answered with neither a 5xx nor no response
-// at all (code 0); it is unknown without requests. The mTLS share is over
+// at all (code 0); it is unknown without requests. Request durations are
+// those of the same requests (see telemetry.Edge.Latency). The mTLS share is over
 // the requests and connections whose connection security policy is known.
 //
 // # JSON
