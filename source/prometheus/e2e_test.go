@@ -18,11 +18,12 @@ import (
 )
 
 // TestAgainstPrometheus backfills a real Prometheus with the synthetic
-// mesh's Istio series, reads the graph back through the four queries, and
+// mesh's Istio series, reads the graph back through its queries, and
 // checks it, the traffic checks and the recommendations against the
 // generator's ground truth:
 //   - request counts per service within 2% (increase() extrapolates);
-//   - p50/p90/p99 within 10% of the true log-normal quantiles;
+//   - p50/p90/p99/p99.9 within 10% of the true log-normal quantiles,
+//     slow services' above 30s included (the histogram's tail);
 //   - every planted defect flagged with its code on its object, and no
 //     other traffic finding anywhere (no false positives on healthy
 //     services);
@@ -30,7 +31,7 @@ import (
 //     true distribution.
 func TestAgainstPrometheus(t *testing.T) {
 	end := time.Now().Truncate(time.Minute)
-	m, err := synth.Generate(synth.Options{Services: 80, Seed: 7, End: end, Window: time.Hour, Scrape: time.Minute})
+	m, err := synth.Generate(synth.Options{Services: 80, Seed: 7, End: end, Window: time.Hour, Scrape: time.Minute, SlowEvery: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +52,17 @@ func TestAgainstPrometheus(t *testing.T) {
 	t.Logf("graph of %d edges in %d queries, %s; notices: %v", len(g.Edges), g.Queries, time.Since(t0), g.Notices)
 	if g.Queries > 12 {
 		t.Errorf("%d queries, want at most 12", g.Queries)
+	}
+	// The slow services' p99 and p99.9 lie above 30s: checkGraph holds
+	// only if the histogram's tail was read for them, in a sixth query.
+	slow := 0
+	for _, s := range m.Services {
+		if s.Protocol != "tcp" && s.Latency.Quantile(0.99) > 30000 {
+			slow++
+		}
+	}
+	if slow == 0 || g.Queries != 6 {
+		t.Errorf("%d slow services, graph in %d queries: want some, and their tail read in a sixth query", slow, g.Queries)
 	}
 
 	checkGraph(t, m, g)
@@ -82,7 +94,7 @@ func checkGraph(t testing.TB, m *synth.Mesh, g *telemetry.Graph) {
 		if want := s.RPS * win; math.Abs(got-want) > 0.02*want {
 			t.Errorf("%s: %.0f requests, truth %.0f", s.Ref(), got, want)
 		}
-		for _, q := range []float64{0.5, 0.9, 0.99} {
+		for _, q := range []float64{0.5, 0.9, 0.99, 0.999} {
 			est, ok := st.Latency.Quantile(q)
 			want := s.Latency.Quantile(q)
 			if !ok || math.Abs(est-want) > 0.10*want {

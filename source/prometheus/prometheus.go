@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -64,7 +66,9 @@ var ErrUnavailable = errors.New("prometheus unavailable")
 // Read builds the traffic graph of the window from a Prometheus API.
 //
 // Its queries (see plan) run at once: Prometheus evaluates each on a core
-// of its own. The requests query must succeed; the others may fail on
+// of its own. A sixth, for the latency histogram's tail above 30 s, follows
+// when some destination services have requests that long (see tailQuery).
+// The requests query must succeed; the others may fail on
 // their own (a timeout on a large histogram), which leaves that part of
 // the graph empty and says so in its notices. Prometheus warnings
 // (partial responses from a federated or remote-read setup) become
@@ -73,39 +77,28 @@ func Read(ctx context.Context, client api.Client, opts Options) (*telemetry.Grap
 	opts.defaults()
 	start := opts.End.Add(-opts.Window)
 	b := telemetry.NewBuilder(start, opts.End, opts.Step)
-	r := reader{client: client, b: b, opts: opts, start: start}
-	qs, err := plan(newParams(opts.Window, opts.Step, opts.Match))
+	r := reader{client: client, b: b, opts: opts, start: start, tails: map[telemetry.Key]*tail{}}
+	p := newParams(opts.Window, opts.Step, opts.Match)
+	qs, err := plan(p)
 	if err != nil {
 		return nil, err
 	}
-	answers := make([]answer, len(qs))
-	var wg sync.WaitGroup
-	for i, q := range qs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			answers[i] = r.ask(ctx, q)
-		}()
-	}
-	wg.Wait()
-	// The answers go into the builder in plan order, so that the graph
-	// does not depend on which query finished first.
 	failed := map[string]bool{}
-	for i, q := range qs {
-		a := answers[i]
-		b.CountQuery()
-		r.warn(q.name, a.warnings)
-		if a.err != nil {
-			if q.name == "requests" {
-				return nil, a.err
+	if err := r.run(ctx, qs, failed); err != nil {
+		return nil, err
+	}
+	// The histogram's tail, once the shards say who has one. A failed
+	// shard leaves the histograms partial, as its notice says.
+	if !failed["latency"] {
+		if names, namespaces := r.tailServices(); len(names) > 0 {
+			q, err := tailQuery(p, names, namespaces)
+			if err != nil {
+				return nil, err
 			}
-			if !failed[q.name] {
-				failed[q.name] = true
-				b.Noticef("%s query failed, the graph has no %s figures: %v", q.name, q.name, a.err)
+			if err := r.run(ctx, []query{q}, failed); err != nil {
+				return nil, err
 			}
-			continue
 		}
-		r.add(q.name, a.result)
 	}
 	g := b.Graph(opts.Source)
 	if len(g.Edges) == 0 {
@@ -119,6 +112,70 @@ type reader struct {
 	b      *telemetry.Builder
 	opts   Options
 	start  time.Time
+	// tails follow each edge's histogram at the edges of its tail.
+	tails map[telemetry.Key]*tail
+}
+
+// run sends queries at once (Prometheus evaluates each on a core of its
+// own) and files their answers into the builder in the order given, so
+// that the graph does not depend on which finished first. A failed
+// requests query fails the graph; another failure is a notice (once per
+// query name, which failed records).
+func (r *reader) run(ctx context.Context, qs []query, failed map[string]bool) error {
+	answers := make([]answer, len(qs))
+	var wg sync.WaitGroup
+	for i, q := range qs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = r.ask(ctx, q)
+		}()
+	}
+	wg.Wait()
+	for i, q := range qs {
+		a := answers[i]
+		r.b.CountQuery()
+		r.warn(q.name, a.warnings)
+		if a.err != nil {
+			if q.name == "requests" {
+				return a.err
+			}
+			if !failed[q.name] {
+				failed[q.name] = true
+				r.b.Noticef("%s query failed, the graph has no %s figures: %v", q.name, q.name, a.err)
+			}
+			continue
+		}
+		r.add(q.name, a.result)
+	}
+	return nil
+}
+
+// tail is what the shards said of an edge's histogram around its tail.
+type tail struct {
+	// name and namespace are the destination service's label values.
+	name, namespace string
+	// at30s and total are the cumulative counts at tailFrom and +Inf.
+	at30s, total float64
+	has30s       bool
+}
+
+// known says the tail holds nothing: every request is at or below
+// tailFrom. An edge without that bound (custom bounds) is not known.
+func (t *tail) known() bool {
+	return t.has30s && t.total-t.at30s <= 1e-9*t.total
+}
+
+// tailServices are the destination services with an edge whose tail is
+// not known, sorted: names and namespaces, each once.
+func (r *reader) tailServices() (names, namespaces []string) {
+	n, ns := map[string]bool{}, map[string]bool{}
+	for _, t := range r.tails {
+		if !t.known() {
+			n[t.name], ns[t.namespace] = true, true
+		}
+	}
+	return slices.Sorted(maps.Keys(n)), slices.Sorted(maps.Keys(ns))
 }
 
 // answer is what Prometheus said to one query.
@@ -246,8 +303,21 @@ func (r *reader) addLatency(s *series) {
 	}
 	// Reporters are reconciled by the query; the figures are filed under
 	// a reporter of their own, which Builder uses for latency only.
-	e := r.b.Edge(r.key(s.labels), "")
+	k := r.key(s.labels)
+	e := r.b.Edge(k, "")
 	e.Latency.Set(le, s.value.v)
+	t := r.tails[k]
+	if t == nil {
+		t = &tail{name: s.labels.get("destination_service_name"), namespace: s.labels.get("destination_service_namespace")}
+		r.tails[k] = t
+	}
+	switch {
+	case le == tailFrom:
+		t.at30s += s.value.v
+		t.has30s = true
+	case math.IsInf(le, 1):
+		t.total += s.value.v
+	}
 }
 
 func (r *reader) addTCP(s *series) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,15 +16,19 @@ import (
 	"github.com/meshpilot/meshpilot/telemetry"
 )
 
-// fakeProm answers the four queries with canned series, and counts them.
+// fakeProm answers the queries with canned series, and counts them.
 type fakeProm struct {
 	queries  atomic.Int32
+	mu       sync.Mutex
+	texts    []string       // the queries received
 	getOnly  bool           // refuse POSTs, as a service proxy for a read-only role does
 	fail     map[string]int // query name -> HTTP status to answer with
 	warnings []string
 	auth     string // required Authorization header, if set
 	// only, when set, replaces the canned series of a query.
 	only map[string][]map[string]any
+	// failTail is the HTTP status to answer the histogram's tail with.
+	failTail int
 }
 
 func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -38,8 +43,15 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	q := r.Form.Get("query")
 	f.queries.Add(1)
+	f.mu.Lock()
+	f.texts = append(f.texts, q)
+	f.mu.Unlock()
 	name := queryName(q)
-	if code := f.fail[name]; code != 0 {
+	code := f.fail[name]
+	if name == "latency" && strings.Contains(q, `le=~"60000`) && f.failTail != 0 {
+		code = f.failTail
+	}
+	if code != 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		fmt.Fprintf(w, `{"status":"error","errorType":"execution","error":"%s failed on purpose"}`, name)
@@ -51,6 +63,10 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The second shard of the buckets: the canned ones are all in the
 		// first. (Queries arrive at once: f is only read here.)
 		canned, ok = nil, true
+	}
+	if name == "latency" && strings.Contains(q, `le=~"60000`) {
+		// The tail, asked for after the shards.
+		canned, ok = f.only["latency-tail"], true
 	}
 	if ok {
 		result = vector(canned...)
@@ -73,6 +89,7 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		result = vector(
 			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "100"), 500),
 			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "1000"), 1000),
+			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "30000"), 1020),
 			sample(with(edge("", "productpage-v1", "reviews", "reviews-v1", "", "", ""), "le", "+Inf"), 1020),
 		)
 	case "tcp":
@@ -307,5 +324,70 @@ func TestReadAmbient(t *testing.T) {
 	}
 	if p := ratings.Edges[0].Protocols; p["tcp"] != 40 {
 		t.Errorf("ratings protocols %v, want tcp", p)
+	}
+}
+
+// TestReadTail: the histogram's tail above 30s is asked for after the
+// shards, for the services whose edges have requests that long (and those
+// whose histograms lack the 30s bound), and only for them.
+func TestReadTail(t *testing.T) {
+	lat := func(src, svc, le string, v float64) map[string]any {
+		return sample(with(edge("", src, svc, svc+"-v1", "", "", ""), "le", le), v)
+	}
+	shards := []map[string]any{
+		// reviews: 100 of 1000 requests above 30s.
+		lat("productpage-v1", "reviews", "1000", 500), lat("productpage-v1", "reviews", "30000", 900), lat("productpage-v1", "reviews", "+Inf", 1000),
+		// ratings: everything within 30s.
+		lat("productpage-v1", "ratings", "100", 400), lat("productpage-v1", "ratings", "30000", 500), lat("productpage-v1", "ratings", "+Inf", 500),
+		// details: custom bounds without 30s, so its tail is unknown.
+		lat("productpage-v1", "details", "20", 10), lat("productpage-v1", "details", "+Inf", 10),
+	}
+	tailAnswer := []map[string]any{
+		lat("productpage-v1", "reviews", "60000", 960), lat("productpage-v1", "reviews", "300000", 1000),
+		lat("productpage-v1", "reviews", "600000", 1000), lat("productpage-v1", "reviews", "1.8e+06", 1000), lat("productpage-v1", "reviews", "3.6e+06", 1000),
+	}
+	for _, tt := range []struct {
+		name     string
+		failTail bool
+	}{{"read", false}, {"failed", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeProm{only: map[string][]map[string]any{"latency": shards, "latency-tail": tailAnswer}}
+			if tt.failTail {
+				f.failTail = http.StatusServiceUnavailable
+			}
+			g, err := read(t, f, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.Queries != 6 {
+				t.Errorf("%d queries, want 6", g.Queries)
+			}
+			var tail string
+			for _, q := range f.texts {
+				if strings.Contains(q, `le=~"60000`) {
+					tail = q
+				}
+			}
+			if !strings.Contains(tail, `destination_service_name=~"details|reviews"`) || !strings.Contains(tail, `destination_service_namespace=~"shop"`) {
+				t.Errorf("tail query does not name exactly details and reviews:\n%s", tail)
+			}
+			reviews := g.Service("shop", "reviews")
+			p999, _ := reviews.Latency.Quantile(0.999)
+			if tt.failTail {
+				if !reviews.Latency.Saturated(0.999) || p999 != 30000 {
+					t.Errorf("without its tail, reviews' p99.9 is %v (saturated %v), want 30000, saturated", p999, reviews.Latency.Saturated(0.999))
+				}
+				if n := strings.Join(g.Notices, "\n"); !strings.Contains(n, "latency query failed") {
+					t.Errorf("notices %q lack the failed tail", n)
+				}
+				return
+			}
+			if reviews.Latency.Saturated(0.999) || p999 <= 60000 || p999 > 300000 {
+				t.Errorf("reviews' p99.9 %v (saturated %v), want between 60s and 300s from its tail", p999, reviews.Latency.Saturated(0.999))
+			}
+			if p99, _ := g.Service("shop", "ratings").Latency.Quantile(0.99); p99 > 30000 {
+				t.Errorf("ratings' p99 %v is above its last request", p99)
+			}
+		})
 	}
 }

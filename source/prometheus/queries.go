@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -43,10 +45,11 @@ var templates = []struct{ name, text string }{
 	// Errors are counted by the requests query, with their flags. On a
 	// mesh that has had errors this also halves the series read.
 	// The histogram is read in shards of its bucket bounds (.Le), which
-	// Prometheus evaluates in parallel.
-	{"latency", `sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="destination",response_code!~"5..|0",{{.Le}}{{.Match}}}[{{.Window}}]))
-or sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="waypoint",response_code!~"5..|0",{{.Le}}{{.Match}}}[{{.Window}}]))
-or sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="source",destination_workload="unknown",response_code!~"5..|0",{{.Le}}{{.Match}}}[{{.Window}}]))`},
+	// Prometheus evaluates in parallel; its tail above 30 s is read after
+	// them for the services that need it (.Services, see tailQuery).
+	{"latency", `sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="destination",response_code!~"5..|0",{{.Le}}{{.Services}}{{.Match}}}[{{.Window}}]))
+or sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="waypoint",response_code!~"5..|0",{{.Le}}{{.Services}}{{.Match}}}[{{.Window}}]))
+or sum by (source_workload, source_workload_namespace, destination_workload, destination_service_name, destination_service_namespace, le) (increase(istio_request_duration_milliseconds_bucket{reporter="source",destination_workload="unknown",response_code!~"5..|0",{{.Le}}{{.Services}}{{.Match}}}[{{.Window}}]))`},
 
 	// tcp: bytes and connections of each TCP edge, by reporter and
 	// security policy; the four counters in one answer, told apart by the
@@ -71,17 +74,66 @@ or label_replace(sum by (destination_service_name, destination_service_namespace
 type params struct {
 	Window, Step, Range string
 	Match               string
-	// Le selects one shard of the histogram's buckets (latency only).
-	Le string
+	// Le selects a part of the histogram's buckets, Services the
+	// destination services to read them for (latency only).
+	Le, Services string
 }
 
-// latencyShards split the histogram's buckets into two queries of about
-// equal size for Istio's default bounds; the second takes every other
-// bound, so custom bounds (sidecar.istio.io/statsHistogramBuckets) are
-// read too.
+// The histogram's bounds above 30 s (Istio's 60000 to 3600000 ms) count
+// anything only where requests last that long — streams, long polls,
+// batch jobs — yet they are a quarter of the bucket series, and finding
+// series is what a large mesh's graph costs Prometheus. So the two shards
+// read every bound but those, and tailQuery reads them afterwards for the
+// destination services with requests above 30 s. Every other edge has
+// none: its histogram without the tail's bounds gives the same quantiles
+// and shares (telemetry.Histogram puts nothing between a bound and +Inf
+// holding the same count).
+const (
+	// tailFrom is the last bound the shards read below the tail.
+	tailFrom = 30000
+	// tailLes match the tail's bounds, as Istio's proxies write them.
+	tailLes = `60000|300000|600000|1.8e\\+06|3.6e\\+06`
+)
+
+// tailBounds are the tail's bounds in milliseconds.
+var tailBounds = []float64{60000, 300000, 600000, 1.8e6, 3.6e6}
+
+// latencyShards split the histogram's buckets below the tail into two
+// queries of about equal size for Istio's default bounds; the second
+// takes everything but the first and the tail, so custom bounds
+// (sidecar.istio.io/statsHistogramBuckets) are read too.
 var latencyShards = []string{
-	`le=~"0.5|1|5|10|25|50|100|250|500|1000"`,
-	`le!~"0.5|1|5|10|25|50|100|250|500|1000"`,
+	`le=~"0.5|1|5|10|25|50|100|250"`,
+	`le!~"0.5|1|5|10|25|50|100|250|` + tailLes + `"`,
+}
+
+// maxServicesMatcher bounds the text of tailQuery's service matchers: a
+// query sent as GET (through Rancher's service proxy) must fit in a URL.
+// Beyond it the tail is read for every service.
+const maxServicesMatcher = 4000
+
+// tailQuery renders the query for the histogram's tail, restricted to
+// the destination services named (name and namespace label values).
+func tailQuery(p params, names, namespaces []string) (query, error) {
+	p.Le = `le=~"` + tailLes + `"`
+	if len(names) > 0 {
+		m := ",destination_service_name=~" + alternatives(names) + ",destination_service_namespace=~" + alternatives(namespaces)
+		if len(m) <= maxServicesMatcher {
+			p.Services = m
+		}
+	}
+	text, err := render("latency", p)
+	return query{name: "latency", text: text}, err
+}
+
+// alternatives is a PromQL string holding a regular expression that
+// matches exactly the values given.
+func alternatives(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = regexp.QuoteMeta(v)
+	}
+	return strconv.Quote(strings.Join(quoted, "|"))
 }
 
 func newParams(window, step time.Duration, match string) params {

@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,12 @@ func TestQueries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range qs {
+			// The tail, for two services (one with a name to escape).
+			tq, err := tailQuery(newParams(tt.window, tt.step, tt.match), []string{"ratings", "reviews.v2"}, []string{"shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range append(qs, tq) {
 				b.WriteString("# " + q.name + "\n" + q.text + "\n\n")
 			}
 			path := filepath.Join("testdata", tt.golden)
@@ -70,5 +76,26 @@ func TestPromDuration(t *testing.T) {
 func TestRenderUnknown(t *testing.T) {
 	if _, err := render("nope", params{}); err == nil {
 		t.Error("rendering an unknown template gave no error")
+	}
+}
+
+// TestTailQueryTooManyServices: past maxServicesMatcher the tail is read
+// for every service, rather than sent in a query too long for a URL.
+func TestTailQueryTooManyServices(t *testing.T) {
+	p := newParams(time.Hour, time.Minute, "")
+	few, err := tailQuery(p, []string{"a"}, []string{"ns"})
+	if err != nil || !strings.Contains(few.text, `destination_service_name=~"a"`) {
+		t.Fatalf("tail query for one service: %v\n%s", err, few.text)
+	}
+	var names []string
+	for i := range 1000 {
+		names = append(names, fmt.Sprintf("service-%04d", i))
+	}
+	many, err := tailQuery(p, names, []string{"ns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(many.text, "destination_service_name=~") || !strings.Contains(many.text, `le=~"60000|`) {
+		t.Errorf("tail query for 1,000 services names them, or misses the tail:\n%s", many.text)
 	}
 }

@@ -76,6 +76,8 @@ type topology struct {
 	byNs    [][]*service
 	edges   []*edge
 	pending []Defect
+	// leaves counts the healthy HTTP leaves profiled, for SlowEvery.
+	leaves int
 }
 
 func newTopology(o Options) *topology {
@@ -234,7 +236,21 @@ func (t *topology) profile(s *service) {
 	case DefectUnusedSubset:
 		s.v2 = true
 	}
+	// After every draw, so that meshes without slow services are the
+	// same as before the option.
+	if s.defect == "" && !s.tcp && s.role == RoleLeaf {
+		t.leaves++
+		if e := t.o.SlowEvery; e > 0 && t.leaves%e == 0 {
+			s.lat = LogNormal{Mu: math.Log(slowMedian), Sigma: slowSigma}
+		}
+	}
 }
+
+// The latency of a slow service (Options.SlowEvery), in milliseconds.
+const (
+	slowMedian = 10000
+	slowSigma  = 0.5
+)
 
 // bursts places three bursts at 15%, 50% and 80% of the window, on scrape
 // boundaries.

@@ -25,6 +25,11 @@ type Options struct {
 	// DefectEvery plants a defect on every n-th service (default 5); a
 	// negative value (NoDefects) plants none.
 	DefectEvery int
+	// SlowEvery makes every n-th healthy HTTP leaf answer slowly, as a
+	// long poll or a report would: median 10s, σ 0.5, so that 1.4% of
+	// its requests outlast 30s and its p99 (32s) and p99.9 (47s) lie in
+	// the histogram's tail above 30s. 0 makes none slow.
+	SlowEvery int
 }
 
 // NoDefects as Options.DefectEvery plants no defect.
