@@ -142,7 +142,11 @@ func (r *reader) run(ctx context.Context, qs []query, failed map[string]bool) er
 			}
 			if !failed[q.name] {
 				failed[q.name] = true
-				r.b.Noticef("%s query failed, the graph has no %s figures: %v", q.name, q.name, a.err)
+				lost := q.name + " figures"
+				if q.name == "latency-tail" {
+					lost = "latency above 30s (quantiles there stop at 30s)"
+				}
+				r.b.Noticef("%s query failed, the graph has no %s: %v", q.name, lost, a.err)
 			}
 			continue
 		}
@@ -209,7 +213,7 @@ func (r *reader) add(name string, res result) {
 		r.b.Noticef("%s query: Prometheus answered with a %s, not a %s", name, res.kind, want)
 		return
 	}
-	add := map[string]func(*series){"requests": r.addRequests, "latency": r.addLatency, "tcp": r.addTCP, "profile": r.addProfile}[name]
+	add := map[string]func(*series){"requests": r.addRequests, "latency": r.addLatency, "latency-tail": r.addLatency, "tcp": r.addTCP, "profile": r.addProfile}[name]
 	for i := range res.series {
 		add(&res.series[i])
 	}

@@ -377,7 +377,7 @@ func TestReadTail(t *testing.T) {
 				if !reviews.Latency.Saturated(0.999) || p999 != 30000 {
 					t.Errorf("without its tail, reviews' p99.9 is %v (saturated %v), want 30000, saturated", p999, reviews.Latency.Saturated(0.999))
 				}
-				if n := strings.Join(g.Notices, "\n"); !strings.Contains(n, "latency query failed") {
+				if n := strings.Join(g.Notices, "\n"); !strings.Contains(n, "latency-tail query failed, the graph has no latency above 30s") {
 					t.Errorf("notices %q lack the failed tail", n)
 				}
 				return

@@ -123,7 +123,7 @@ func tailQuery(p params, names, namespaces []string) (query, error) {
 		}
 	}
 	text, err := render("latency", p)
-	return query{name: "latency", text: text}, err
+	return query{name: "latency-tail", text: text}, err
 }
 
 // alternatives is a PromQL string holding a regular expression that
