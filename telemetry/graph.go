@@ -13,6 +13,7 @@ package telemetry
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -232,6 +233,40 @@ type Graph struct {
 
 // Window is the length of the observed window.
 func (g *Graph) Window() time.Duration { return g.End.Sub(g.Start) }
+
+// Part is one cluster's graph, for Join.
+type Part struct {
+	Cluster string
+	Graph   *Graph
+}
+
+// Join puts the graphs of several clusters side by side in one, for a view
+// across them. Their edges and profiles are kept apart by the cluster in
+// their keys, which every source sets from its Options.Cluster. The
+// window spans them all (read at once, they differ by the time between
+// the reads) with the first one's step. Queries add up, and each notice
+// names its cluster.
+func Join(source string, parts ...Part) *Graph {
+	g := &Graph{Source: source, Profiles: map[string]*Profile{}}
+	for i, p := range parts {
+		if i == 0 || p.Graph.Start.Before(g.Start) {
+			g.Start = p.Graph.Start
+		}
+		if i == 0 || p.Graph.End.After(g.End) {
+			g.End = p.Graph.End
+		}
+		if i == 0 {
+			g.Step = p.Graph.Step
+		}
+		g.Edges = append(g.Edges, p.Graph.Edges...)
+		maps.Copy(g.Profiles, p.Graph.Profiles)
+		g.Queries += p.Graph.Queries
+		for _, n := range p.Graph.Notices {
+			g.Notices = append(g.Notices, "cluster "+p.Cluster+": "+n)
+		}
+	}
+	return g
+}
 
 // Rate turns a count over the window into a per-second rate.
 func (g *Graph) Rate(count float64) float64 {

@@ -291,24 +291,31 @@ func rancherClient(lf *liveFlags) (*rancher.Client, error) {
 	return rancher.New(rancher.Config{URL: lf.rancherURL, Token: rancher.Secret(token), HTTPClient: &http.Client{Transport: transport}})
 }
 
-// analyzeRancher reads every cluster (or those asked for) through Rancher,
-// analyzes each, then runs the cross-cluster checks over the clusters of
-// each mesh merged.
-func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, tf *trafficFlags, sel *analysis.Selection, namespace string, meshOpts mesh.Options) (*liveOutcome, error) {
+// readRancher reads the clusters --cluster names through Rancher (every
+// cluster the token sees without it; with --project, the project's, which
+// it returns). check, when set, vets the clusters asked for before any is
+// read. Errors are exitErrors: a refused token or an unknown cluster is
+// the input's fault.
+func readRancher(ctx context.Context, lf *liveFlags, check func(clusters []string) error) (*rancher.Read, *rancher.Project, error) {
 	c, err := rancherClient(lf)
 	if err != nil {
-		return nil, &exitError{code: exitInput, err: err}
+		return nil, nil, &exitError{code: exitInput, err: err}
 	}
 	clusters := lf.clusters
-	var onlyProject *rancher.Project
+	var project *rancher.Project
 	if lf.project != "" {
 		p, err := c.ResolveProject(ctx, lf.project)
 		if err != nil {
-			return nil, &exitError{code: exitInput, err: err}
+			return nil, nil, &exitError{code: exitInput, err: err}
 		}
-		onlyProject = &p
+		project = &p
 		if len(clusters) == 0 {
 			clusters = []string{p.ClusterID}
+		}
+	}
+	if check != nil {
+		if err := check(clusters); err != nil {
+			return nil, nil, &exitError{code: exitInput, err: err}
 		}
 	}
 	read, err := c.Read(ctx, rancher.ReadOptions{Clusters: clusters, Parallelism: lf.maxClusters, Timeout: lf.clusterTimeout})
@@ -318,7 +325,18 @@ func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, tf *trafficFl
 			errors.Is(err, rancher.ErrNotFound) || errors.Is(err, rancher.ErrAmbiguous) {
 			code = exitInput
 		}
-		return nil, &exitError{code: code, err: err}
+		return nil, nil, &exitError{code: code, err: err}
+	}
+	return read, project, nil
+}
+
+// analyzeRancher reads every cluster (or those asked for) through Rancher,
+// analyzes each, then runs the cross-cluster checks over the clusters of
+// each mesh merged.
+func analyzeRancher(ctx context.Context, s streams, lf *liveFlags, tf *trafficFlags, sel *analysis.Selection, namespace string, meshOpts mesh.Options) (*liveOutcome, error) {
+	read, onlyProject, err := readRancher(ctx, lf, nil)
+	if err != nil {
+		return nil, err
 	}
 	out := &liveOutcome{}
 	// The clusters of one mesh: istiod runs in them, with one trust domain.

@@ -117,6 +117,7 @@ func TestRancherMonitoring(t *testing.T) {
 	if inProject == 0 {
 		t.Errorf("traffic: no service of team-000 in %d services", len(graph.Services))
 	}
+	testTrafficClusters(t, env.Kubeconfig, prom.URL, len(graph.Services))
 
 	t.Setenv(rancherTokenEnv, "token-viewer:s3cr3t")
 	code, out, errOut = runCLI(t, "", args...)
@@ -131,5 +132,83 @@ func TestRancherMonitoring(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, "s3cr3t") {
 		t.Error("a token's secret reached the output")
+	}
+}
+
+// testTrafficClusters: meshpilot traffic across two Rancher clusters (one
+// API server and one Prometheus behind both, which Rancher cannot tell
+// apart) shows each cluster's services side by side, each from its own
+// rancher-monitoring; --project narrows it to the project's namespaces;
+// one --prometheus-url cannot stand for two clusters.
+func testTrafficClusters(t *testing.T, kubeconfig, promURL string, perCluster int) {
+	var clusters []ranchertest.Cluster
+	for _, id := range []string{"c-one", "c-two"} {
+		c, err := ranchertest.ClusterFromKubeconfig(id, strings.TrimPrefix(id, "c-"), kubeconfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clusters = append(clusters, c)
+	}
+	srv := ranchertest.NewServer(ranchertest.Options{
+		Clusters: clusters,
+		Projects: []ranchertest.Project{{ID: "c-one:p-team", Name: "Team Zero", ClusterID: "c-one"}},
+		Tokens:   []ranchertest.Token{{Value: "token-admin:s3cr3t", User: "u-admin"}},
+		Services: map[string]string{
+			"c-one/cattle-monitoring-system/http:rancher-monitoring-prometheus:9090": promURL,
+			"c-two/cattle-monitoring-system/http:rancher-monitoring-prometheus:9090": promURL,
+		},
+	})
+	defer srv.Close()
+	t.Setenv(rancherTokenEnv, "token-admin:s3cr3t")
+	traffic := func(args ...string) (map[string]int, map[string]string) {
+		t.Helper()
+		code, out, errOut := runCLI(t, "", append([]string{"traffic", "--rancher-url", srv.URL, "--rancher-monitoring", "--window", "1h", "-o", "json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("traffic %v: exit %d\n%s", args, code, errOut)
+		}
+		var graph struct {
+			Source   string                                               `json:"source"`
+			Services []struct{ Cluster, Project, Namespace, Name string } `json:"services"`
+		}
+		if err := json.Unmarshal([]byte(out), &graph); err != nil {
+			t.Fatalf("traffic json: %v", err)
+		}
+		perCl, projects := map[string]int{}, map[string]string{}
+		for _, sv := range graph.Services {
+			perCl[sv.Cluster]++
+			projects[sv.Cluster+"/"+sv.Namespace] = sv.Project
+		}
+		return perCl, projects
+	}
+
+	perCl, projects := traffic()
+	if perCl["one"] != perCluster || perCl["two"] != perCluster || len(perCl) != 2 {
+		t.Errorf("services per cluster %v, want %d in each of one and two", perCl, perCluster)
+	}
+	if projects["one/team-000"] != "Team Zero" || projects["two/team-000"] != "" {
+		t.Errorf("projects %v: team-000 is in Team Zero of cluster one only", projects)
+	}
+
+	perCl, projects = traffic("--project", "Team Zero")
+	if len(perCl) != 1 || perCl["one"] == 0 || perCl["one"] >= perCluster {
+		t.Errorf("--project: services per cluster %v, want some of one's only", perCl)
+	}
+	for ns, p := range projects {
+		if p != "Team Zero" {
+			t.Errorf("--project: %s in project %q", ns, p)
+		}
+	}
+
+	code, _, errOut := runCLI(t, "", "traffic", "--rancher-url", srv.URL, "--prometheus-url", promURL, "-o", "json")
+	if code != exitInput || !strings.Contains(errOut, "give exactly one --cluster") {
+		t.Errorf("--prometheus-url with two clusters: exit %d\n%s", code, errOut)
+	}
+
+	// A cluster Rancher cannot reach: the other is shown, and the exit
+	// code says not all were.
+	srv.SetUnreachable("c-two", true)
+	code, out, errOut := runCLI(t, "", "traffic", "--rancher-url", srv.URL, "--rancher-monitoring", "--window", "1h", "-o", "json")
+	if code != exitInput || !strings.Contains(errOut, "1 of 2 clusters could not be read") || !strings.Contains(out, `"cluster": "one"`) || strings.Contains(out, `"cluster": "two"`) {
+		t.Errorf("with c-two unreachable: exit %d, want %d with cluster one shown\nstderr: %s\nstdout: %.600s", code, exitInput, errOut, out)
 	}
 }

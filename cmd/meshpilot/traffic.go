@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -243,7 +244,8 @@ func newTrafficCmd(s streams) *cobra.Command {
 		Short: "Show the observed traffic graph: success rate, volume, 4xx/5xx, latency per project, namespace and service",
 		Long: "Reads Istio's metrics from Prometheus (or Envoy access logs) and prints what Rancher's Istio page shows, " +
 			"per Rancher project, namespace and service, as a table, JSON, or a graph in DOT or SVG. " +
-			"The mesh's objects — PATHs, or a live cluster (--context, or one --cluster through --rancher-url) — " +
+			"The mesh's objects — PATHs, a live cluster (--context), or Rancher's clusters (--rancher-url, with --cluster or --project to choose; " +
+			"each cluster's traffic from its own rancher-monitoring, side by side) — " +
 			"name the Rancher projects and map pods to workloads. " +
 			"Success rates and durations are of the requests answered with neither a 5xx nor no response (code 0), as Kiali counts success.",
 		Example: `  meshpilot traffic --prometheus-url http://127.0.0.1:9090 --window 7d
@@ -299,6 +301,9 @@ func runTraffic(ctx context.Context, s streams, f *trafficCmdFlags, paths []stri
 	title := "meshpilot traffic: " + g.Source
 	if err := out(g, render.Options{ProjectOf: view.projectOf, Title: title}); err != nil {
 		return &exitError{code: exitInternal, err: err}
+	}
+	if view.failed > 0 {
+		return &exitError{code: exitInput, err: fmt.Errorf("%d of %d clusters could not be read (see above); the rest was shown", view.failed, view.clusters)}
 	}
 	return nil
 }
@@ -402,10 +407,12 @@ type trafficView struct {
 	snap      *mesh.Snapshot
 	projectOf func(cluster, namespace string) string
 	traffic   trafficReader
+	// failed counts the clusters that could not be read, of clusters.
+	failed, clusters int
 }
 
 // trafficMesh reads the mesh's objects from PATHs, the demo, a kubeconfig
-// context or one Rancher cluster, and sets up the traffic reader for it.
+// context or Rancher's clusters, and sets up the traffic reader for them.
 func trafficMesh(ctx context.Context, s streams, f *trafficCmdFlags, paths []string) (*trafficView, error) {
 	tf := &f.traffic
 	plain := func(snap *mesh.Snapshot, cluster string) trafficReader {
@@ -413,35 +420,7 @@ func trafficMesh(ctx context.Context, s streams, f *trafficCmdFlags, paths []str
 	}
 	switch {
 	case f.live.rancherURL != "":
-		if len(f.live.clusters) != 1 {
-			return nil, &exitError{code: exitInput, err: errors.New("traffic through Rancher shows one cluster: give exactly one --cluster")}
-		}
-		c, err := rancherClient(&f.live)
-		if err != nil {
-			return nil, &exitError{code: exitInput, err: err}
-		}
-		read, err := c.Read(ctx, rancher.ReadOptions{Clusters: f.live.clusters, Parallelism: 1, Timeout: f.live.clusterTimeout})
-		if err != nil {
-			return nil, &exitError{code: exitInput, err: err}
-		}
-		cr := read.Clusters[0]
-		if cr.Err != nil {
-			return nil, &exitError{code: exitInput, err: cr.Err}
-		}
-		snap := cr.Result.Snapshot(mesh.Options{})
-		traffic, err := rancherTraffic(ctx, s, &f.live, tf, cr.Cluster)
-		if err != nil {
-			return nil, err
-		}
-		projectOf := func(_, ns string) string {
-			if o := snap.Get(mesh.Namespace, "", ns); o != nil {
-				if p, ok := read.ProjectOf(cr.Cluster.ID, o); ok {
-					return p.Name
-				}
-			}
-			return ""
-		}
-		return &trafficView{snap: snap, projectOf: projectOf, traffic: traffic}, nil
+		return rancherTrafficView(ctx, s, f)
 	case f.live.kubeEnabled():
 		cfg, name, err := kube.Target{Kubeconfig: f.live.kubeconfig, Context: f.live.kubeContext, ClusterName: f.live.clusterName}.Config()
 		if err != nil {
@@ -462,4 +441,100 @@ func trafficMesh(ctx context.Context, s streams, f *trafficCmdFlags, paths []str
 		return &trafficView{snap: snap, projectOf: projectOf(snap), traffic: plain(snap, "")}, nil
 	}
 	return &trafficView{traffic: plain(nil, "")}, nil
+}
+
+// rancherTrafficView reads the clusters --cluster names (every cluster the
+// token sees without it; with --project, that project's) and sets up a
+// reader of their traffic, each cluster's own, side by side in one graph
+// (telemetry.Join). A cluster that cannot be read is an error message and
+// counted in failed; the others are shown. With --project, only the
+// services of the project's namespaces are.
+func rancherTrafficView(ctx context.Context, s streams, f *trafficCmdFlags) (*trafficView, error) {
+	lf, tf := &f.live, &f.traffic
+	read, project, err := readRancher(ctx, lf, func(clusters []string) error {
+		if tf.enabled() && len(clusters) != 1 {
+			return errors.New("--prometheus-url and --access-log hold one cluster's traffic: give exactly one --cluster, or read each cluster's own with --rancher-monitoring")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	type cluster struct {
+		rancher.Cluster
+		snap    *mesh.Snapshot
+		traffic trafficReader
+	}
+	var cs []cluster
+	view := &trafficView{clusters: len(read.Clusters)}
+	for _, cr := range read.Clusters {
+		if cr.Err != nil {
+			view.failed++
+			fmt.Fprintf(s.err, "error: %v (the other clusters are still shown)\n", cr.Err)
+			continue
+		}
+		snap := cr.Result.Snapshot(mesh.Options{})
+		traffic, err := rancherTraffic(ctx, s, lf, tf, cr.Cluster)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, cluster{cr.Cluster, snap, traffic})
+	}
+	if len(cs) == 0 {
+		return nil, &exitError{code: exitInput, err: fmt.Errorf("none of the %d clusters could be read (see above)", len(read.Clusters))}
+	}
+	view.projectOf = func(name, ns string) string {
+		for _, c := range cs {
+			if c.Name != name {
+				continue
+			}
+			if p, ok := read.ProjectOf(c.ID, c.snap.Get(mesh.Namespace, "", ns)); ok {
+				return p.Name
+			}
+		}
+		return ""
+	}
+	inScope := func(svc telemetry.Service) bool {
+		if project == nil {
+			return true
+		}
+		for _, c := range cs {
+			if c.Name == svc.Cluster && c.ID == project.ClusterID {
+				p, ok := read.ProjectOf(c.ID, c.snap.Get(mesh.Namespace, "", svc.Namespace))
+				return ok && p.ID == project.ID
+			}
+		}
+		return false
+	}
+	// Each cluster's Prometheus in turn, as analyze reads them: a graph
+	// takes its server's cores, and the messages stay in order.
+	view.traffic = func(*mesh.Snapshot) (*telemetry.Graph, error) {
+		var parts []telemetry.Part
+		var names []string
+		for _, c := range cs {
+			if c.traffic == nil {
+				continue
+			}
+			g, err := c.traffic(c.snap)
+			if err != nil {
+				return nil, err
+			}
+			if g == nil {
+				continue // said why
+			}
+			if project != nil {
+				g.Edges = slices.DeleteFunc(g.Edges, func(e *telemetry.Edge) bool { return !inScope(e.Service) })
+			}
+			parts = append(parts, telemetry.Part{Cluster: c.Name, Graph: g})
+			names = append(names, c.Name)
+		}
+		switch len(parts) {
+		case 0:
+			return nil, nil
+		case 1:
+			return parts[0].Graph, nil
+		}
+		return telemetry.Join("rancher-monitoring of "+strings.Join(names, ", "), parts...), nil
+	}
+	return view, nil
 }
