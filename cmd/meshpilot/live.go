@@ -312,6 +312,17 @@ func readRancher(ctx context.Context, lf *liveFlags, check func(clusters []strin
 		if len(clusters) == 0 {
 			clusters = []string{p.ClusterID}
 		}
+		in := false
+		for _, idOrName := range clusters {
+			cl, err := c.ResolveCluster(ctx, idOrName)
+			if err != nil {
+				return nil, nil, &exitError{code: exitInput, err: err}
+			}
+			in = in || cl.ID == p.ClusterID
+		}
+		if !in {
+			return nil, nil, &exitError{code: exitInput, err: fmt.Errorf("--project %s is in cluster %s, which --cluster leaves out: nothing would be in scope", p.Name, p.ClusterID)}
+		}
 	}
 	if check != nil {
 		if err := check(clusters); err != nil {

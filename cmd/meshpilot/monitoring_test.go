@@ -199,7 +199,12 @@ func testTrafficClusters(t *testing.T, kubeconfig, promURL string, perCluster in
 		}
 	}
 
-	code, _, errOut := runCLI(t, "", "traffic", "--rancher-url", srv.URL, "--prometheus-url", promURL, "-o", "json")
+	code, _, errOut := runCLI(t, "", "traffic", "--rancher-url", srv.URL, "--rancher-monitoring", "--cluster", "two", "--project", "Team Zero")
+	if code != exitInput || !strings.Contains(errOut, "--project Team Zero is in cluster c-one, which --cluster leaves out") {
+		t.Errorf("--project outside --cluster: exit %d\n%s", code, errOut)
+	}
+
+	code, _, errOut = runCLI(t, "", "traffic", "--rancher-url", srv.URL, "--prometheus-url", promURL, "-o", "json")
 	if code != exitInput || !strings.Contains(errOut, "give exactly one --cluster") {
 		t.Errorf("--prometheus-url with two clusters: exit %d\n%s", code, errOut)
 	}
