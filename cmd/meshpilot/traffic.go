@@ -483,28 +483,22 @@ func rancherTrafficView(ctx context.Context, s streams, f *trafficCmdFlags) (*tr
 	if len(cs) == 0 {
 		return nil, &exitError{code: exitInput, err: fmt.Errorf("none of the %d clusters could be read (see above)", len(read.Clusters))}
 	}
-	view.projectOf = func(name, ns string) string {
+	// projectIn is the Rancher project of a cluster's namespace.
+	projectIn := func(cluster, ns string) (rancher.Project, bool) {
 		for _, c := range cs {
-			if c.Name != name {
-				continue
-			}
-			if p, ok := read.ProjectOf(c.ID, c.snap.Get(mesh.Namespace, "", ns)); ok {
-				return p.Name
+			if c.Name == cluster {
+				return read.ProjectOf(c.ID, c.snap.Get(mesh.Namespace, "", ns))
 			}
 		}
-		return ""
+		return rancher.Project{}, false
+	}
+	view.projectOf = func(cluster, ns string) string {
+		p, _ := projectIn(cluster, ns)
+		return p.Name
 	}
 	inScope := func(svc telemetry.Service) bool {
-		if project == nil {
-			return true
-		}
-		for _, c := range cs {
-			if c.Name == svc.Cluster && c.ID == project.ClusterID {
-				p, ok := read.ProjectOf(c.ID, c.snap.Get(mesh.Namespace, "", svc.Namespace))
-				return ok && p.ID == project.ID
-			}
-		}
-		return false
+		p, ok := projectIn(svc.Cluster, svc.Namespace)
+		return ok && p.ID == project.ID
 	}
 	// Each cluster's Prometheus in turn, as analyze reads them: a graph
 	// takes its server's cores, and the messages stay in order.
