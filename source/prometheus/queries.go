@@ -95,16 +95,16 @@ const (
 	tailLes = `60000|300000|600000|1.8e\\+06|3.6e\\+06`
 )
 
-// tailBounds are the tail's bounds in milliseconds.
-var tailBounds = []float64{60000, 300000, 600000, 1.8e6, 3.6e6}
+// firstShardLes are the bounds of the first latency shard.
+const firstShardLes = `0.5|1|5|10|25|50|100|250`
 
 // latencyShards split the histogram's buckets below the tail into two
 // queries of about equal size for Istio's default bounds; the second
 // takes everything but the first and the tail, so custom bounds
 // (sidecar.istio.io/statsHistogramBuckets) are read too.
 var latencyShards = []string{
-	`le=~"0.5|1|5|10|25|50|100|250"`,
-	`le!~"0.5|1|5|10|25|50|100|250|` + tailLes + `"`,
+	`le=~"` + firstShardLes + `"`,
+	`le!~"` + firstShardLes + `|` + tailLes + `"`,
 }
 
 // maxServicesMatcher bounds the text of tailQuery's service matchers: a
