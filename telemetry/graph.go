@@ -172,14 +172,29 @@ func classCount(codes map[int]float64, class int) float64 {
 	return n
 }
 
-// SuccessRate is the share of requests not answered with a 5xx or without
-// a response (code 0), as Kiali and Rancher count success; NaN without
-// requests.
+// Failed says a response code is a failure: a 5xx, or no response at all
+// (0), as Kiali and Rancher count success. Latency is of the other
+// responses (see Edge.Latency).
+func Failed(code int) bool { return code == 0 || code/100 == 5 }
+
+// failures sums the requests answered with a failure (see Failed).
+func failures(codes map[int]float64) float64 {
+	var n float64
+	for c, v := range codes {
+		if Failed(c) {
+			n += v
+		}
+	}
+	return n
+}
+
+// SuccessRate is the share of requests not answered with a failure (see
+// Failed); NaN without requests.
 func (e *Edge) SuccessRate() float64 {
 	if e.Requests == 0 {
 		return math.NaN()
 	}
-	return 1 - (e.Count(5)+e.Codes[0])/e.Requests
+	return 1 - failures(e.Codes)/e.Requests
 }
 
 // Plaintext reports the requests or connections without mTLS.
@@ -313,15 +328,15 @@ type ServiceTraffic struct {
 }
 
 // SuccessRate is as for Edge.
-func (s *ServiceTraffic) SuccessRate() float64 {
-	if s.Requests == 0 {
+func (t *Totals) SuccessRate() float64 {
+	if t.Requests == 0 {
 		return math.NaN()
 	}
-	return 1 - (classCount(s.Codes, 5)+s.Codes[0])/s.Requests
+	return 1 - failures(t.Codes)/t.Requests
 }
 
 // Count sums codes of a class (4, 5).
-func (s *ServiceTraffic) Count(class int) float64 { return classCount(s.Codes, class) }
+func (t *Totals) Count(class int) float64 { return classCount(t.Codes, class) }
 
 // Services merges the edges into each destination service (of each
 // cluster: see Service.ID), sorted by cluster, namespace and name. The result is computed once and shared: callers

@@ -212,9 +212,9 @@ func (r *reader) count(e *entry, rk rawKey) {
 		re.reqs = map[reqFig]float64{}
 	}
 	re.reqs[reqFig{protocol: e.protocol(), code: e.Code, flags: r.intern(e.Flags)}]++
-	if e.Duration >= 0 && e.Code != 0 && (e.Code < 500 || e.Code > 599) {
-		// Latency is of the responses that are not server errors, as
-		// the Prometheus source reads it (see telemetry.Edge.Latency).
+	if e.Duration >= 0 && !telemetry.Failed(e.Code) {
+		// Latency is of the responses that did not fail, as the
+		// Prometheus source reads it (see telemetry.Edge.Latency).
 		// Envoy writes DURATION truncated to whole milliseconds: a logged
 		// d stands for [d, d+1), observed at its middle. Taken as d, every
 		// observation would be up to 1ms low (a p99 of 11ms read 9% low).

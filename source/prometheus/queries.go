@@ -36,7 +36,8 @@ var templates = []struct{ name, text string }{
 	// (destination_workload="unknown"). "or" keeps the first of these an
 	// edge has. Reading one reporter rather than both halves the series
 	// Prometheus must decode, which dominates the cost on a large mesh.
-	// Only responses that are not 5xx (nor 0, no response) are read:
+	// Only responses that are not 5xx (nor 0, no response) are read, the
+	// ones telemetry.Failed does not call failures:
 	// Istio splits the histogram by response code, and a server error's
 	// duration is not the service's — a 503 from an overflowing pool is
 	// a fast failure, a 504 lasts exactly the route timeout under test —

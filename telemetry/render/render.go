@@ -61,23 +61,16 @@ func (t *traffic) share(class int) (float64, bool) {
 	if t.Requests <= 0 {
 		return 0, false
 	}
-	var n float64
-	for c, v := range t.Codes {
-		if c/100 == class {
-			n += v
-		}
-	}
-	return n / t.Requests, true
+	return t.Count(class) / t.Requests, true
 }
 
 // success is the share of requests answered with neither a 5xx nor no
 // response, as Kiali counts it.
 func (t *traffic) success() (float64, bool) {
-	bad, ok := t.share(5)
-	if !ok {
+	if t.Requests <= 0 {
 		return 0, false
 	}
-	return math.Max(0, 1-bad-t.Codes[0]/t.Requests), true
+	return math.Max(0, t.SuccessRate()), true
 }
 
 // mtls is the share of mTLS among requests and connections whose security
