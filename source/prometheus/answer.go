@@ -271,17 +271,7 @@ func (d *decoder) null() bool {
 // before its value, which field must consume. The key is only valid
 // during the call. A null is an empty object.
 func (d *decoder) object(field func(key []byte) error) error {
-	if d.null() {
-		return nil
-	}
-	if err := d.expect('{'); err != nil {
-		return err
-	}
-	if d.peek() == '}' {
-		d.pos++
-		return nil
-	}
-	for {
+	return d.sequence('{', '}', "an object", func() error {
 		key, err := d.rawString()
 		if err != nil {
 			return err
@@ -289,52 +279,44 @@ func (d *decoder) object(field func(key []byte) error) error {
 		if err := d.expect(':'); err != nil {
 			return err
 		}
-		if err := field(key); err != nil {
-			return err
-		}
-		switch d.peek() {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return nil
-		default:
-			if d.pos >= len(d.buf) {
-				return d.errorf("the answer ends inside an object")
-			}
-			return d.errorf("want ',' or '}' in an object")
-		}
-	}
+		return field(key)
+	})
 }
 
 // array reads an array, calling elem for each element. A null is an
 // empty array.
 func (d *decoder) array(elem func() error) error {
+	return d.sequence('[', ']', "an array", elem)
+}
+
+// sequence reads what left and right enclose, items separated by commas,
+// calling item for each; a null is an empty one. what names it in errors.
+func (d *decoder) sequence(left, right byte, what string, item func() error) error {
 	if d.null() {
 		return nil
 	}
-	if err := d.expect('['); err != nil {
+	if err := d.expect(left); err != nil {
 		return err
 	}
-	if d.peek() == ']' {
+	if d.peek() == right {
 		d.pos++
 		return nil
 	}
 	for {
-		if err := elem(); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		switch d.peek() {
 		case ',':
 			d.pos++
-		case ']':
+		case right:
 			d.pos++
 			return nil
 		default:
 			if d.pos >= len(d.buf) {
-				return d.errorf("the answer ends inside an array")
+				return d.errorf("the answer ends inside %s", what)
 			}
-			return d.errorf("want ',' or ']' in an array")
+			return d.errorf("want ',' or %q in %s", right, what)
 		}
 	}
 }
